@@ -1,0 +1,24 @@
+# rnnlab: one command regenerates every number, figure and page of the report.
+#   snakemake --cores 4                      full run (config/config.yaml)
+#   snakemake --cores 2 --configfile config/smoke.yaml   tiny fixture-sized run
+import os
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: os.path.join(workflow.basedir, "config", "config.yaml")
+
+
+validate(config, os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml"))
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+
+
+rule all:
+    input:
+        final_targets(),
+    default_target: True
