@@ -1,17 +1,19 @@
-# Shared helpers for every rule file: paths, code dependencies, input functions.
+# Shared helpers for every stage: paths, code dependencies, input functions.
 import json
 import os
 
+from snakemake.exceptions import WorkflowError
+
 REPO = workflow.basedir
 RESULTS = "results"
-# Each rule file appends what `rule all` must build; `final_targets()` returns them.
+# Each stage file appends the outputs the default target builds; `final_targets()` returns them.
 FINAL_TARGETS = []
 
 
 def code(*modules):
-    """Source files of rnnlab modules a rule runs, as inputs: editing one reruns the rule.
+    """Source files of the rnnlab modules a job runs, as inputs; editing one reruns the job.
 
-    Snakemake cannot see code behind `python -m`, so every rule lists the modules
+    Snakemake cannot see code behind `python -m`, so each job lists the modules
     it imports (paths relative to src/rnnlab).
     """
     return [os.path.join(REPO, "src", "rnnlab", m) for m in ("runtime.py", "errors.py", *modules)]
@@ -37,11 +39,38 @@ def local_archive(section, download_target):
     """
     cfg = config[section]
     if cfg.get("archive"):
-        return repo_path(cfg["archive"])
+        path = repo_path(cfg["archive"])
+        if not os.path.exists(path):
+            raise WorkflowError(
+                f"{section}.archive is set to {path}, which does not exist. Fix the path in "
+                f"the config, or set {section}.archive to null to use the offline copy in "
+                f"offline_data_dir or the download."
+            )
+        return path
     offline = os.path.join(repo_path(config["offline_data_dir"]), cfg["offline_name"])
     if os.path.exists(offline):
         return offline
     return download_target
+
+
+IMDB = f"{RESULTS}/data/imdb"
+IMDB_DOWNLOAD = "resources/aclImdb_v1.tar.gz"
+
+
+def imdb_archive(wildcards=None):
+    return local_archive("imdb", IMDB_DOWNLOAD)
+
+
+def imdb_lengths():
+    """Lengths the length-statistics table reports: the configured training lengths."""
+    lengths = config.get("sentiment", {}).get("lengths") or [config["imdb"]["max_length"]]
+    too_long = [n for n in lengths if n > config["imdb"]["max_length"]]
+    if too_long:
+        raise ValueError(
+            f"sentiment lengths {too_long} exceed imdb.max_length={config['imdb']['max_length']}: "
+            "raise imdb.max_length in the config."
+        )
+    return sorted(lengths)
 
 
 def final_targets():
@@ -52,5 +81,7 @@ def final_targets():
 # figure id -> figure file. report.smk reads both.
 REPORT_SUMMARIES = {}
 REPORT_FIGURES = {}
-# Written by the font rule (report.smk): which Persian font files to use.
+# Written by the font job of report.smk; names the Persian font files to use.
 FONT_MANIFEST = "resources/fonts/fonts.json"
+# Software of every job, used with --use-conda (the pip path is in the README).
+CONDA_ENV = os.path.join(REPO, "environment.yml")

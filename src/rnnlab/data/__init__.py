@@ -1,0 +1,1 @@
+"""Data sources and preparation: IMDb reviews (Q6) and household power (Q7)."""
