@@ -162,6 +162,8 @@ def test_cli_error_is_one_line_without_traceback(tmp_path):
 
     bad = tmp_path / "bad.tar.gz"
     bad.write_bytes(b"not a tar")
+    (tmp_path / "archive.sha256").write_text("0" * 64 + "  bad.tar.gz\n")
+    (tmp_path / "archive.sha256").write_text("0" * 64 + "  bad.tar.gz\n")
     proc = subprocess.run(
         [
             sys.executable,
@@ -170,6 +172,8 @@ def test_cli_error_is_one_line_without_traceback(tmp_path):
             "parse",
             "--archive",
             str(bad),
+            "--checksum",
+            str(tmp_path / "archive.sha256"),
             "--reviews",
             str(tmp_path / "r.csv"),
             "--report",

@@ -19,9 +19,28 @@ rule imdb_download:
         " {params.sha256_flags} > {log} 2>&1"
 
 
+rule imdb_checksum:
+    # Its own job, so a bad archive fails before any prepared output is touched.
+    input:
+        archive=imdb_archive,
+        code=IMDB_CODE,
+    output:
+        f"{IMDB}/archive.sha256",
+    params:
+        sha256_flags=" ".join(f"--sha256 {h}" for h in config["imdb"]["sha256"]),
+    conda:
+        CONDA_ENV
+    log:
+        "logs/imdb_checksum.log",
+    shell:
+        "python -m rnnlab.data.sources verify --path {input.archive:q} --what 'IMDb archive'"
+        " --config-key imdb.sha256 {params.sha256_flags} --out {output} > {log} 2>&1"
+
+
 rule imdb_parse:
     input:
         archive=imdb_archive,
+        checksum=rules.imdb_checksum.output,
         code=IMDB_CODE,
     output:
         reviews=f"{IMDB}/reviews.csv",
@@ -29,7 +48,6 @@ rule imdb_parse:
     params:
         cfg=as_json(
             {
-                "sha256": config["imdb"]["sha256"],
                 "expected_counts": config["imdb"]["expected_counts"],
                 "max_review_bytes": config["imdb"]["max_review_bytes"],
             }
@@ -41,8 +59,8 @@ rule imdb_parse:
     benchmark:
         "benchmarks/imdb_parse.tsv"
     shell:
-        "python -m rnnlab.data.imdb parse --archive {input.archive:q} --reviews {output.reviews}"
-        " --report {output.report} --params {params.cfg:q} > {log} 2>&1"
+        "python -m rnnlab.data.imdb parse --archive {input.archive:q} --checksum {input.checksum}"
+        " --reviews {output.reviews} --report {output.report} --params {params.cfg:q} > {log} 2>&1"
 
 
 rule imdb_tokenize:

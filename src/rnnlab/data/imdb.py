@@ -140,12 +140,17 @@ def check_counts(table: pd.DataFrame, expected: dict[str, int] | None) -> None:
 
 def parse_archive(
     archive: str | Path,
-    accepted_sha256: list[str],
+    accepted_sha256: list[str] | None,
     expected_counts: dict[str, int] | None,
     max_review_bytes: int,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Parse the archive; `accepted_sha256=None` means the checksum was verified already."""
     require_file(archive, "IMDb archive", "imdb.archive")
-    checksum = verify_sha256(archive, accepted_sha256, "IMDb archive", "imdb.sha256")
+    checksum = (
+        verify_sha256(archive, accepted_sha256, "IMDb archive", "imdb.sha256")
+        if accepted_sha256 is not None
+        else None
+    )
     report = ParseReport()
     rows = [
         {
@@ -273,8 +278,9 @@ def _read_tokens(path: str | Path) -> pd.DataFrame:
 
 def cmd_parse(args: argparse.Namespace, params: dict[str, Any]) -> None:
     table, info = parse_archive(
-        args.archive, params["sha256"], params["expected_counts"], params["max_review_bytes"]
+        args.archive, None, params["expected_counts"], params["max_review_bytes"]
     )
+    info["archive_sha256"] = Path(args.checksum).read_text().split()[0]
     Path(args.reviews).parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.reviews, index=False)
     write_json(args.report, info)
@@ -387,7 +393,7 @@ def cmd_stats(args: argparse.Namespace, params: dict[str, Any]) -> None:
 
 
 COMMANDS = {
-    "parse": (cmd_parse, ["archive", "reviews", "report"]),
+    "parse": (cmd_parse, ["archive", "checksum", "reviews", "report"]),
     "tokenize": (cmd_tokenize, ["reviews", "tokens"]),
     "split": (cmd_split, ["tokens", "splits"]),
     "vocab": (cmd_vocab, ["tokens", "splits", "vocab"]),

@@ -84,7 +84,20 @@ def _main(argv: list[str] | None) -> int:
     dl.add_argument("--config-key", required=True, help="config key that names the archive")
     dl.add_argument("--looked-up", action="append", default=[])
     dl.add_argument("--sha256", action="append", default=[])
+    check = sub.add_parser("verify", help="verify a file's checksum and record it")
+    check.add_argument("--path", required=True)
+    check.add_argument("--what", required=True)
+    check.add_argument("--config-key", required=True, help="config key of the accepted checksums")
+    check.add_argument("--sha256", action="append", default=[])
+    check.add_argument("--out", required=True, help="file to write the verified checksum to")
     args = parser.parse_args(argv)
+    if args.command == "verify":
+        require_file(args.path, args.what, args.config_key.rsplit(".", 1)[0] + ".archive")
+        found = verify_sha256(args.path, args.sha256, args.what, args.config_key)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(f"{found}  {Path(args.path).name}\n")
+        print(f"{args.what} {args.path}: sha256 {found} accepted")
+        return 0
     download(args.url, args.dest, args.looked_up, args.what, args.config_key)
     try:
         verify_sha256(
