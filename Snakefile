@@ -16,6 +16,10 @@ validate(config, os.path.join(workflow.basedir, "workflow", "schemas", "config.s
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/report.smk"
+include: "workflow/rules/sentiment.smk"
+include: "workflow/rules/forecast.smk"
+include: "workflow/rules/theory.smk"
 
 
 rule all:

@@ -6,10 +6,18 @@ so the real loading code runs on them.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import io
 import random
 import tarfile
+import zipfile
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rnnlab.data import power
 
 POSITIVE = ["great", "wonderful", "superb", "loved", "brilliant", "moving", "fun", "best"]
 NEGATIVE = ["awful", "boring", "worst", "terrible", "dull", "waste", "hated", "bad"]
@@ -73,7 +81,12 @@ def make_imdb_archive(
     rng = random.Random(seed)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(path, "w:gz") as tar:
+    # No name or time in the gzip header: the same arguments give byte-identical archives.
+    with (
+        open(path, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w") as tar,
+    ):
         _add(tar, "aclImdb/README", b"Large Movie Review Dataset (fixture)\n")
         _add(tar, "aclImdb/imdb.vocab", "\n".join(POSITIVE + NEGATIVE + NEUTRAL).encode())
         for split in ("train", "test"):
@@ -96,3 +109,48 @@ def make_imdb_archive(
         for name, data in (extra_members or {}).items():
             _add(tar, name, data)
     return path
+
+
+def write_power_file(path: Path, minutes: int = 1440, missing: tuple[tuple[int, int], ...] = (),
+                     start: str = "2006-12-16 17:24:00", seed: int = 0, form: str = "gz") -> str:
+    """A synthetic file in the UCI format (CRLF, `;`, d/m/yyyy, `?` rows); returns the text sha256.
+
+    `missing` holds half-open minute ranges written as `?` rows, like the real file
+    (whose `?` rows leave the last field empty). `form` is gz, zip or txt.
+    """
+    rng = np.random.default_rng(seed)
+    stamps = pd.date_range(start, periods=minutes, freq="min")
+    t = np.arange(minutes)
+    daily = 1.0 + 0.8 * np.sin(2 * np.pi * t / 1440.0)
+    active = np.clip(daily + 0.1 * rng.standard_normal(minutes), 0.05, None)
+    lines = [";".join(power.HEADER)]
+    gap = np.zeros(minutes, dtype=bool)
+    for a, b in missing:
+        gap[a:b] = True
+    for k in range(minutes):
+        date = f"{stamps[k].day}/{stamps[k].month}/{stamps[k].year}"
+        clock = stamps[k].strftime("%H:%M:%S")
+        if gap[k]:
+            lines.append(f"{date};{clock};?;?;?;?;?;?;")
+            continue
+        a = active[k]
+        values = [a, 0.1 + 0.05 * rng.random(), 240 + rng.standard_normal(), a * 4.2,
+                  float(rng.integers(0, 3)), float(rng.integers(0, 2)), float(rng.integers(0, 18))]
+        lines.append(f"{date};{clock};" + ";".join(f"{v:.3f}" for v in values))
+    text = ("\r\n".join(lines) + "\r\n").encode("ascii")
+    if form == "gz":
+        path.write_bytes(gzip.compress(text, mtime=0))
+    elif form == "zip":
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(power.MEMBER_NAME, text)
+    else:
+        path.write_bytes(text)
+    return hashlib.sha256(text).hexdigest()
+
+
+def make_power_archive(path: str | Path) -> tuple[Path, str]:
+    """The smoke run's power file: 4 days of minutes with one long gap; (path, text sha256)."""
+    path = Path(path).with_suffix(".txt.gz")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sha = write_power_file(path, minutes=4 * 1440, missing=((2000, 2100),))
+    return path, sha

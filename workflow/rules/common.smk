@@ -73,6 +73,42 @@ def imdb_lengths():
     return sorted(lengths)
 
 
+# Q7 (forecast.smk): power data and the forecasting runs.
+POWER = f"{RESULTS}/data/power"
+POWER_DOWNLOAD = "resources/power/individual_household_electric_power_consumption.zip"
+FORECAST = f"{RESULTS}/forecast"
+FORECAST_ARCHS = ["rnn", "lstm", "gru", "bilstm"]
+# Part (e): the full LSTM is the part-a LSTM; these two are the ablated variants.
+FORECAST_ABLATIONS = ["lstm_forget_only", "lstm_input_only"]
+
+
+def power_archive(wildcards=None):
+    return local_archive("power", POWER_DOWNLOAD)
+
+
+def forecast_runs():
+    """(model, length) of every trained model: 4 architectures x lengths + ablations."""
+    cfg = config["forecast"]
+    runs = [(m, n) for m in FORECAST_ARCHS for n in cfg["lengths"]]
+    return runs + [(m, cfg["main_length"]) for m in FORECAST_ABLATIONS]
+
+
+def forecast_train_params(wildcards):
+    """Only what this one run depends on (not the list of lengths, not other models)."""
+    cfg = config["forecast"]
+    keys = ("hidden", "layers", "epochs", "batch_size", "lr", "grad_clip", "train_subsample", "seed")
+    return as_json(
+        {k: cfg[k] for k in keys}
+        | {
+            "model": wildcards.model,
+            "length": int(wildcards.length),
+            # Test targets shared by every length: each run depends on the longest window.
+            "common_length": max(cfg["lengths"]),
+            "device": config["device"],
+        }
+    )
+
+
 def final_targets():
     return FINAL_TARGETS
 
@@ -85,3 +121,41 @@ REPORT_FIGURES = {}
 FONT_MANIFEST = "resources/fonts/fonts.json"
 # Software of every job, used with --use-conda (the pip path is in the README).
 CONDA_ENV = os.path.join(REPO, "environment.yml")
+# GPUs a training or probe job asks a cluster for (`resources: gpu=JOB_GPUS`;
+# profiles/slurm turns it into `sbatch --gpus`): one when the config says cuda.
+# `auto` asks for none and uses a GPU only where the job happens to land on one.
+JOB_GPUS = 1 if config["device"] == "cuda" else 0
+
+
+# Report (report.smk): what report_collect reads, as input functions, since
+# stages included after report.smk register their summaries later.
+def report_summary_inputs(wildcards):
+    # A function, not a value: stages included after this file register later.
+    return [REPORT_SUMMARIES[key] for key in sorted(REPORT_SUMMARIES)]
+
+
+def report_summary_flags(wildcards):
+    return " ".join(f"--summary {key}={REPORT_SUMMARIES[key]}" for key in sorted(REPORT_SUMMARIES))
+
+
+def report_data_archives():
+    """The data archives this run read, for the checksums in the appendix."""
+    archives = {}
+    for section, finder in (("imdb", "imdb_archive"), ("power", "power_archive")):
+        if section in config and finder in globals():
+            archives[section] = globals()[finder]()
+    return archives
+
+
+def report_data_inputs(wildcards):
+    archives = report_data_archives()
+    return [archives[key] for key in sorted(archives)]
+
+
+def report_data_flags(wildcards):
+    archives = report_data_archives()
+    return " ".join(f"--data {key}={archives[key]}" for key in sorted(archives))
+
+
+def report_figure_inputs(wildcards):
+    return [REPORT_FIGURES[key] for key in sorted(REPORT_FIGURES)]

@@ -54,6 +54,9 @@ rule imdb_parse:
         ),
     conda:
         CONDA_ENV
+    resources:
+        mem_mb=2000,
+        runtime=15,
     log:
         "logs/imdb_parse.log",
     benchmark:
@@ -71,6 +74,9 @@ rule imdb_tokenize:
         tokens=f"{IMDB}/tokens.csv",
     conda:
         CONDA_ENV
+    resources:
+        mem_mb=2000,
+        runtime=15,
     log:
         "logs/imdb_tokenize.log",
     benchmark:
@@ -133,6 +139,9 @@ rule imdb_encode:
         ),
     conda:
         CONDA_ENV
+    resources:
+        mem_mb=2000,
+        runtime=15,
     log:
         "logs/imdb_encode.log",
     benchmark:

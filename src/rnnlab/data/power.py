@@ -89,7 +89,7 @@ def _open_text_stream(path: Path) -> tuple[IO[bytes], list[Any]]:
     with open(path, "rb") as probe:
         magic = probe.read(4)
     if magic[:2] == b"\x1f\x8b":
-        handle = gzip.open(path, "rb")
+        handle = gzip.open(path, "rb")  # noqa: SIM115 (closed by the caller)
         return handle, [handle]
     if magic == b"PK\x03\x04":
         archive = zipfile.ZipFile(path)
@@ -285,7 +285,9 @@ def prepare(path: str | Path, cfg: PrepConfig) -> tuple[dict[str, np.ndarray], d
     target_index = FEATURES.index(cfg.target)
     arrays = {
         "values": scaled,
-        "stamps": steps.index.asi8.astype(np.int64),
+        # Nanoseconds since the epoch, whatever resolution pandas keeps the index in
+        # (pandas 3 parses to microseconds; `asi8` would give those).
+        "stamps": np.asarray(steps.index.values, dtype="datetime64[ns]").astype(np.int64),
         "mean": mean,
         "std": std,
     }
@@ -336,7 +338,7 @@ class Series:
     """The prepared series as training and evaluation read it."""
 
     values: np.ndarray  # [T, F] standardised, NaN where a long gap was left open
-    stamps: np.ndarray  # [T] int64 ns
+    stamps: np.ndarray  # [T] int64 nanoseconds since the epoch
     bounds: dict[str, list[int]]
     target_index: int
     target_mean: float

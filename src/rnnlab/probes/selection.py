@@ -1,0 +1,81 @@
+"""Which reviews the probes read: a seeded, class-balanced draw among the long-enough ones.
+
+The rule (the same for Q6-B and Q6-C, so it is documented once):
+
+1. eligible = reviews of the split whose TRUE token count (before any
+   truncation) is at least `min_tokens`;
+2. one `torch.Generator` seeded with `seed` draws a random permutation of the
+   eligible positives (in their stored order), then one of the eligible
+   negatives; the first `per_class` of each permutation are taken;
+3. the result lists the positives, then the negatives, each in stored order.
+
+Nothing is looked at but length and label, so the choice cannot favour reviews
+the models get right; the same data and seed give the same reviews anywhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from rnnlab.errors import RnnlabError
+
+CLASS_NAMES = {1: "pos", 0: "neg"}
+
+
+def select_balanced(
+    lengths: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    min_tokens: int,
+    per_class: int,
+    seed: int,
+    split: str = "given",
+) -> torch.Tensor:
+    """Row indices of `per_class` positive then `per_class` negative reviews (see module doc)."""
+    lengths = torch.as_tensor(lengths).long()
+    labels = torch.as_tensor(labels).long()
+    if lengths.shape != labels.shape or lengths.dim() != 1:
+        raise RnnlabError(
+            f"lengths {tuple(lengths.shape)} and labels {tuple(labels.shape)} must be "
+            "two vectors of the same length."
+        )
+    if per_class < 1:
+        raise RnnlabError(f"per_class must be at least 1, got {per_class}.")
+    generator = torch.Generator().manual_seed(int(seed))
+    chosen = []
+    for label in (1, 0):
+        candidates = torch.nonzero((labels == label) & (lengths >= min_tokens)).flatten()
+        if len(candidates) < per_class:
+            raise RnnlabError(
+                f"the {split} split has only {len(candidates)} {CLASS_NAMES[label]} reviews with "
+                f">= {min_tokens} tokens, {per_class} are needed; lower the probe's token "
+                "minimum or its count per class in the config."
+            )
+        draw = torch.randperm(len(candidates), generator=generator)[:per_class]
+        chosen.append(candidates[draw].sort().values)
+    return torch.cat(chosen)
+
+
+def load_split(encoded_path: str | Path, split: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The encoded data dict and one of its splits, with a clear error for a bad file."""
+    path = Path(encoded_path)
+    if not path.exists():
+        raise RnnlabError(f"{path} does not exist; run the IMDb encode rule first.")
+    data = torch.load(path, map_location="cpu", weights_only=False)
+    if not isinstance(data, dict) or split not in data:
+        raise RnnlabError(f"{path} has no {split!r} split; rebuild it with the encode rule.")
+    return data, data[split]
+
+
+def model_paths(values: list[str], flag: str) -> dict[str, str]:
+    """`name=path` arguments as an ordered dict."""
+    pairs = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not name or not path:
+            raise RnnlabError(f"{flag} expects name=path, got {value!r}.")
+        pairs[name] = path
+    return pairs

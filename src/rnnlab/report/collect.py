@@ -1,0 +1,276 @@
+"""Merge every registered summary plus run metadata into report/results.json.
+
+results.json is the one context the templates read and the artifact a grader
+compares between two runs. So it has two parts:
+
+- everything except `meta.volatile` is deterministic: summaries, the config,
+  seeds, package versions, data checksums. Two runs of the same config on the
+  same machine give the same bytes there.
+- `meta.volatile` holds what legitimately differs between identical runs: the
+  git commit, hardware, per-rule run times, the date. A comparison drops it
+  (`stable_part(results)` below).
+
+    python -m rnnlab.report.collect --out report/results.json \
+        --summary q6=results/.../summary.json ... --data imdb=archive.tar.gz \
+        --config '<json>' --benchmarks benchmarks
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import re
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from rnnlab.errors import RnnlabError
+from rnnlab.report.fonts import sha256_of
+from rnnlab.runtime import cli, read_json, write_json
+
+VOLATILE = "volatile"
+PACKAGES = (
+    "torch",
+    "numpy",
+    "pandas",
+    "matplotlib",
+    "snakemake",
+    "jinja2",
+    "weasyprint",
+    "ziamath",
+)
+_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+JALALI_MONTHS = (
+    "فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور",
+    "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند",
+)  # fmt: skip
+
+
+def stable_part(results: dict[str, Any]) -> dict[str, Any]:
+    """results.json without `meta.volatile`: what two identical runs must agree on."""
+    stable = dict(results)
+    stable["meta"] = {k: v for k, v in results.get("meta", {}).items() if k != VOLATILE}
+    return stable
+
+
+def parse_pairs(pairs: list[str], what: str) -> dict[str, str]:
+    """`key=path` arguments -> {key: path}, refusing bad or repeated keys."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, path = pair.partition("=")
+        if not sep or not path:
+            raise RnnlabError(f"--{what} {pair!r} must look like key=path")
+        if not _KEY.match(key) or key == "meta":
+            raise RnnlabError(
+                f"--{what} key {key!r} must be an identifier (templates read r.{key}) "
+                "and not 'meta'; rename it where the stage registers it."
+            )
+        if key in out:
+            raise RnnlabError(f"--{what} key {key!r} is given twice")
+        out[key] = path
+    return out
+
+
+def load_summaries(summaries: dict[str, str]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for key, path in sorted(summaries.items()):
+        if not Path(path).exists():
+            raise RnnlabError(f"summary {path} (key {key!r}) does not exist; rerun its stage")
+        try:
+            merged[key] = read_json(path)
+        except json.JSONDecodeError as err:
+            raise RnnlabError(f"summary {path} (key {key!r}) is not valid JSON: {err}") from err
+    return merged
+
+
+def package_versions() -> dict[str, str]:
+    versions: dict[str, str] = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    versions["python"] = platform.python_version()
+    return versions
+
+
+def find_seeds(config: Any, prefix: str = "") -> dict[str, Any]:
+    """Every config value whose key names a seed (`seed`, `split_seed`, `seeds`), by dotted path."""
+    found: dict[str, Any] = {}
+    if isinstance(config, dict):
+        for key, value in sorted(config.items()):
+            path = f"{prefix}.{key}" if prefix else key
+            if "seed" in key and not isinstance(value, dict):
+                found[path] = value
+            else:
+                found.update(find_seeds(value, path))
+    return found
+
+
+def data_checksums(archives: dict[str, str]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for key, path in sorted(archives.items()):
+        file = Path(path)
+        if not file.exists():
+            raise RnnlabError(f"data archive {path} ({key}) does not exist")
+        out[key] = {"file": file.name, "bytes": file.stat().st_size, "sha256": sha256_of(file)}
+    return out
+
+
+def benchmark_times(folder: Path) -> list[dict[str, Any]]:
+    """Per-job wall time and peak memory from Snakemake's benchmark TSV files."""
+    rows: list[dict[str, Any]] = []
+    if not folder.is_dir():
+        return rows
+    for tsv in sorted(folder.rglob("*.tsv")):
+        with open(tsv, newline="", encoding="utf-8") as handle:
+            records = list(csv.DictReader(handle, delimiter="\t"))
+        if not records:
+            continue
+        seconds = [float(r["s"]) for r in records if r.get("s") not in (None, "", "NA")]
+        rss = [float(r["max_rss"]) for r in records if r.get("max_rss") not in (None, "", "NA")]
+        rows.append(
+            {
+                "job": str(tsv.relative_to(folder).with_suffix("")),
+                "seconds": round(sum(seconds) / len(seconds), 2) if seconds else None,
+                "max_rss_mb": round(max(rss), 1) if rss else None,
+            }
+        )
+    return rows
+
+
+def git_commit(cwd: Path) -> dict[str, Any] | None:
+    """HEAD and whether the tree had edits; None outside a git checkout (not an error)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10
+        )
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return {"commit": head.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
+
+
+def hardware() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "machine": platform.machine(),
+        "system": f"{platform.system()} {platform.release()}",
+        "cpus": os.cpu_count(),
+    }
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        import torch
+
+        info["cuda"] = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    except ImportError:
+        info["cuda"] = None
+    return info
+
+
+def gregorian_to_jalali(day: dt.date) -> tuple[int, int, int]:
+    """The Solar Hijri (Jalali) date of a Gregorian date, by day count from 1 Farvardin 1.
+
+    Leap years follow the 33-year arithmetic rule, which matches the official
+    (astronomical) calendar for the years a report can carry (1343-1472 SH).
+    """
+    # Anchored on a known new year (1 Farvardin 1403 = 20 March 2024) rather than
+    # on year 1, whose Gregorian date depends on calendar conventions.
+    days = (day - dt.date(2024, 3, 20)).days + _jalali_new_year(1403)
+    # Find the year by counting leap years of the 33-year cycle.
+    year = 1 + (33 * days + 3) // 12053
+    while _jalali_new_year(year + 1) <= days:
+        year += 1
+    while _jalali_new_year(year) > days:
+        year -= 1
+    day_of_year = days - _jalali_new_year(year)
+    month = 1 + (day_of_year // 31 if day_of_year < 186 else 6 + (day_of_year - 186) // 30)
+    start = (month - 1) * 31 if month <= 7 else 186 + (month - 7) * 30
+    return year, month, day_of_year - start + 1
+
+
+def _jalali_leap(year: int) -> bool:
+    return (25 * year + 11) % 33 < 8
+
+
+def _jalali_new_year(year: int) -> int:
+    """Days from 1 Farvardin 1 to 1 Farvardin `year`."""
+    return 365 * (year - 1) + sum(1 for y in range(1, year) if _jalali_leap(y))
+
+
+def jalali_text(day: dt.date) -> str:
+    from rnnlab.persian import fa
+
+    year, month, date = gregorian_to_jalali(day)
+    return f"{fa(date)} {JALALI_MONTHS[month - 1]} {fa(year)}"
+
+
+def collect(
+    summaries: dict[str, str],
+    archives: dict[str, str],
+    config: dict[str, Any],
+    benchmarks: Path,
+    repo: Path,
+    today: dt.date | None = None,
+) -> dict[str, Any]:
+    results = load_summaries(summaries)
+    today = today or dt.date.today()
+    results["meta"] = {
+        "config": config,
+        "seeds": find_seeds(config),
+        "packages": package_versions(),
+        "data": data_checksums(archives),
+        "summaries": {key: summaries[key] for key in sorted(summaries)},
+        VOLATILE: {
+            "git": git_commit(repo),
+            "hardware": hardware(),
+            "benchmarks": benchmark_times(benchmarks),
+            "date": today.isoformat(),
+            "date_jalali": jalali_text(today),
+        },
+    }
+    return results
+
+
+def _main(argv: list[str] | None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rnnlab.report.collect", description=__doc__)
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--summary", action="append", default=[], help="key=path (repeat)")
+    parser.add_argument("--data", action="append", default=[], help="key=archive (repeat)")
+    parser.add_argument("--config", required=True, help="the run's config as JSON")
+    parser.add_argument("--benchmarks", type=Path, default=Path("benchmarks"))
+    args = parser.parse_args(argv)
+    results = collect(
+        parse_pairs(args.summary, "summary"),
+        parse_pairs(args.data, "data"),
+        json.loads(args.config),
+        args.benchmarks,
+        Path.cwd(),
+    )
+    write_json(args.out, results)
+    print(f"results: {len(results) - 1} summaries -> {args.out}")
+    return 0
+
+
+main = cli(_main)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,308 @@
+"""results.json + templates/ -> one self-contained HTML file (WeasyPrint makes the PDF).
+
+Layout: base.html.j2 puts the title page and the table of contents before the
+body; the body is the section templates in SECTION_ORDER. The body is rendered
+first so its headings can be listed in the TOC (numbers and page numbers come
+from CSS counters in the PDF). After rendering, every in-document link is
+checked: a `ref` or `cite` to an id that does not exist is an error here, not
+a silent "??" in the PDF.
+
+    python -m rnnlab.report.render --results report/results.json --templates templates \
+        --fonts resources/fonts/fonts.json --figures '{"id": "path"}' --params '<json>' \
+        --out report/build/report.html
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import os
+import re
+import sys
+import traceback
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    UndefinedError,
+    select_autoescape,
+)
+from markupsafe import Markup
+
+from rnnlab import persian
+from rnnlab.errors import RnnlabError
+from rnnlab.report.fonts import FontSet, font_face_css, load_manifest
+from rnnlab.report.mathsvg import MathRenderer
+from rnnlab.runtime import cli, read_json
+
+# (template name under sections/, question number for heading numbers or None)
+# There is no Q5 in the assignment: Q6 keeps its own number.
+SECTION_ORDER: tuple[tuple[str, int | None], ...] = (
+    ("q1", 1),
+    ("q2", 2),
+    ("q3", 3),
+    ("q4", 4),
+    ("q6", 6),
+    ("q7", 7),
+    ("references", None),
+    ("appendix", None),
+)
+# A part opening (body.html.j2) or an h1/h2 heading, in document order.
+_HEADING = re.compile(
+    r'<div class="part (?P<part>numbered|unnumbered)"'
+    r"|<h(?P<level>[12])(?P<attrs>\s[^>]*)?>(?P<inner>.*?)</h(?P=level)>",
+    re.S,
+)
+_ISOLATE = re.compile(f"{persian.LRI}([^{persian.PDI}<>]*){persian.PDI}")
+_ID = re.compile(r'\sid="([^"]+)"')
+_TAG = re.compile(r"<[^>]+>")
+
+
+class Figures:
+    """REPORT_FIGURES as the templates see it: id -> src relative to the HTML file."""
+
+    def __init__(self, figures: dict[str, str], html_dir: Path) -> None:
+        self.paths = figures
+        self.html_dir = html_dir
+        self.used: list[str] = []
+
+    def src(self, figure_id: str) -> str:
+        if figure_id not in self.paths:
+            raise RnnlabError(
+                f"figure {figure_id!r} is not registered; known ids: {sorted(self.paths)}. "
+                'Register it in its stage: REPORT_FIGURES["<id>"] = "<path>".'
+            )
+        self.used.append(figure_id)
+        target = Path(self.paths[figure_id]).resolve()
+        return Path(os.path.relpath(target, self.html_dir.resolve())).as_posix()
+
+    def is_figure(self, figure_id: str) -> bool:
+        return figure_id in self.paths
+
+
+def make_environment(
+    templates: Path, figures: Figures, math: MathRenderer | None = None
+) -> Environment:
+    """The Jinja environment every template renders in: filters, globals and macros."""
+    env = Environment(
+        loader=FileSystemLoader(str(templates)),
+        autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    persian.register(env)
+    env.filters["pretty_json"] = lambda value: json.dumps(
+        value, indent=2, ensure_ascii=False, sort_keys=True
+    )
+    math = math or MathRenderer()
+    env.globals.update(
+        figure_src=figures.src,
+        is_figure=figures.is_figure,
+        math=math.inline,
+        displaymath=math.display,
+    )
+    # The macros as globals: a section may call figure(...) without importing.
+    macros = env.get_template("macros.html.j2").module
+    for name in ("figure", "table_caption", "ref", "cite", "en", "footnote", "question"):
+        env.globals[name] = getattr(macros, name)
+    return env
+
+
+def _plain(fragment: str) -> str:
+    return html.unescape(_TAG.sub("", fragment)).strip()
+
+
+def add_heading_ids(body: str) -> tuple[str, list[dict[str, Any]]]:
+    """Give every h1/h2 an id (keeping authors' own) and list them for the TOC.
+
+    Each entry records whether its part is numbered (questions) or not
+    (references, appendix), so the TOC shows heading numbers only where the
+    headings have them.
+    """
+    entries: list[dict[str, Any]] = []
+    counter = 0
+    numbered = False
+
+    def visit(match: re.Match[str]) -> str:
+        nonlocal counter, numbered
+        if match.group("part"):
+            numbered = match.group("part") == "numbered"
+            return match.group(0)
+        level, attrs, inner = match.group("level"), match.group("attrs") or "", match.group("inner")
+        found = _ID.search(attrs)
+        if found:
+            heading_id = found.group(1)
+        else:
+            counter += 1
+            heading_id = f"sec-{counter}"
+            attrs = f' id="{heading_id}"{attrs}'
+        if "no-toc" not in attrs:
+            entries.append(
+                {"id": heading_id, "level": int(level), "text": _plain(inner), "numbered": numbered}
+            )
+        return f"<h{level}{attrs}>{inner}</h{level}>"
+
+    return _HEADING.sub(visit, body), entries
+
+
+def isolates_to_spans(document: str) -> str:
+    """LRI ... PDI (from the `num`/`pct` filters) -> <span dir="ltr"> in text, dropped in tags.
+
+    Both keep a signed number intact in RTL text, but the isolate characters
+    are not in the Persian font, so Pango would embed a fallback font just for
+    them; in attribute values (alt text) markup is not allowed, so they go.
+    """
+    parts = re.split(r"(<[^>]*>)", document)
+    for index, part in enumerate(parts):
+        if part.startswith("<"):
+            parts[index] = part.replace(persian.LRI, "").replace(persian.PDI, "")
+        else:
+            parts[index] = _ISOLATE.sub(r'<span class="num" dir="ltr">\1</span>', part)
+    return "".join(parts)
+
+
+def check_links(document: str) -> None:
+    """Every `href="#x"` must name an existing id, and no id may repeat."""
+    ids = Counter(re.findall(r'\sid="([^"]+)"', document))
+    repeated = sorted(i for i, n in ids.items() if n > 1)
+    if repeated:
+        raise RnnlabError(f"ids used more than once in the report: {repeated}; make them unique")
+    dangling = sorted(set(re.findall(r'href="#([^"]+)"', document)) - set(ids))
+    if dangling:
+        raise RnnlabError(
+            f"references to missing ids: {dangling}; a ref()/cite() names a figure, table or "
+            "reference that does not exist (check the id, or add the entry to references.html.j2)"
+        )
+
+
+def _template_location(err: BaseException, templates: Path) -> str:
+    """'sections/q6.html.j2:42: ' for the innermost template frame of an error, else ''."""
+    frames = [
+        frame
+        for frame in traceback.extract_tb(err.__traceback__)
+        if frame.filename.endswith((".j2", ".html"))
+    ]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    try:
+        name = Path(frame.filename).resolve().relative_to(templates.resolve())
+    except ValueError:
+        name = Path(frame.filename)
+    return f"{name}:{frame.lineno}: "
+
+
+def present_sections(templates: Path, require_all: bool) -> list[dict[str, Any]]:
+    sections = []
+    missing = []
+    for name, number in SECTION_ORDER:
+        if (templates / "sections" / f"{name}.html.j2").exists():
+            sections.append({"name": name, "number": number})
+        else:
+            missing.append(name)
+    if missing and require_all:
+        raise RnnlabError(
+            f"section templates missing: {missing} (templates/sections/<name>.html.j2); "
+            "write them or set report.require_all_sections: false"
+        )
+    if missing:
+        print(f"warning: sections left out (no template): {missing}", file=sys.stderr)
+    return sections
+
+
+def render_document(
+    results: dict[str, Any],
+    templates: Path,
+    figures: dict[str, str],
+    fontset: FontSet,
+    out_html: Path,
+    params: dict[str, Any],
+    math_cache: Path | None = None,
+) -> str:
+    """The HTML text of the report."""
+    figure_map = Figures(figures, out_html.parent)
+    env = make_environment(templates, figure_map, MathRenderer(math_cache))
+    sections = present_sections(templates, bool(params.get("require_all_sections", False)))
+    params = {**params, "font_family": fontset.family}
+    context = {"r": results, "report": params, "sections": sections}
+    try:
+        body = env.get_template("body.html.j2").render(context)
+        body, toc = add_heading_ids(body)
+        css = (templates / "style.css").read_text(encoding="utf-8")
+        document = env.get_template("base.html.j2").render(
+            context,
+            body=Markup(body),
+            toc=toc,
+            css=Markup(font_face_css(fontset) + css),
+            figure_ids=sorted(figures),
+        )
+    except UndefinedError as err:
+        raise RnnlabError(
+            f"{_template_location(err, templates)}a template reads a value that does not exist: "
+            f"{err.message}; check the key against report/results.json (or the stage that "
+            "should write it)"
+        ) from err
+    except RnnlabError as err:
+        # A filter or global refused a value: say in which template line.
+        raise RnnlabError(f"{_template_location(err, templates)}{err}") from err
+    except TemplateSyntaxError as err:
+        raise RnnlabError(
+            f"template syntax error in {err.filename or err.name}:{err.lineno}: {err.message}"
+        ) from err
+    except TemplateNotFound as err:
+        raise RnnlabError(f"template {err.name} not found under {templates}") from err
+    document = isolates_to_spans(document)
+    check_links(document)
+    unused = sorted(set(figures) - set(figure_map.used))
+    if unused and params.get("require_all_sections", False):
+        raise RnnlabError(
+            f"registered figures not shown in the report: {unused}; add a figure(...) for each "
+            "to its section, or set report.require_all_sections: false"
+        )
+    if unused:
+        print(f"warning: registered figures not shown in the report: {unused}", file=sys.stderr)
+    return document
+
+
+def _main(argv: list[str] | None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rnnlab.report.render", description=__doc__)
+    parser.add_argument("--results", required=True, type=Path)
+    parser.add_argument("--templates", required=True, type=Path)
+    parser.add_argument("--fonts", required=True, type=Path, help="font manifest")
+    parser.add_argument("--figures", default="{}", help="REPORT_FIGURES as JSON")
+    parser.add_argument("--params", default="{}", help="config report section as JSON")
+    parser.add_argument("--math-cache", type=Path, default=None)
+    parser.add_argument("--out", required=True, type=Path)
+    args = parser.parse_args(argv)
+    fonts = load_manifest(args.fonts)
+    document = render_document(
+        read_json(args.results),
+        args.templates,
+        json.loads(args.figures),
+        fonts,
+        args.out,
+        json.loads(args.params),
+        args.math_cache,
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_suffix(".tmp")
+    tmp.write_text(document, encoding="utf-8")
+    tmp.replace(args.out)
+    print(f"html: {args.out} ({len(document)} characters)")
+    return 0
+
+
+main = cli(_main)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Q7 end to end: a tiny synthetic minute file in the UCI format through the Snakemake rules."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rnnlab.forecast import analysis
+
+sys.path.insert(0, str(Path(__file__).parent))
+from fixtures import write_power_file  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _snakemake(workdir: Path, config: Path, *targets: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+         "--configfile", str(REPO / "config" / "smoke.yaml"), str(config), "--cores", "2",
+         *targets],
+        capture_output=True, text=True, timeout=600,
+    )
+
+
+@pytest.mark.slow
+def test_q7_pipeline_on_a_tiny_series(tmp_path: Path) -> None:
+    archive = tmp_path / "power.txt.gz"
+    # 4 days of minutes at 10-minute steps = 576 steps, with one long outage.
+    sha = write_power_file(archive, minutes=4 * 1440, missing=((2000, 2100),))
+    config = tmp_path / "test.yaml"
+    config.write_text(yaml.safe_dump({"power": {"archive": str(archive), "sha256": [sha]}}))
+    target = "results/forecast/summary.json"
+    done = _snakemake(tmp_path, config, target)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+    summary = json.loads((tmp_path / target).read_text())
+    assert summary["data"]["minute_rows"] == 4 * 1440
+    assert summary["data"]["unfilled_steps"] > 0  # the 100-minute outage stays open
+    assert set(summary["a"]["rows"]) == {"rnn", "lstm", "gru", "bilstm"}
+    assert summary["c"]["lengths"] == [6, 12, 24]
+    assert summary["e"]["order"] == list(analysis.ABLATION_VARIANTS)
+    assert sorted(summary["e"]["ranking"]) == sorted(analysis.ABLATION_VARIANTS)
+    assert summary["b"]["deviation"]["lstm"] < 1e-4
+    assert set(summary["b"]["chosen"]) == {"calm", "peak", "typical"}
+    for model, row in summary["a"]["rows"].items():
+        assert row["mse"] > 0 and row["epoch_seconds"] > 0, model
+    for rule in ("power_prepare", "forecast_gates"):
+        assert (tmp_path / "benchmarks" / f"{rule}.tsv").exists()
+    assert (tmp_path / "benchmarks" / "forecast_train" / "lstm_L12.tsv").exists()
+    assert not list((tmp_path / "results" / "forecast" / "resume").glob("*.pt"))
+
+    # Nothing to do on a rerun; a new seed reruns the training, not the data preparation.
+    again = _snakemake(tmp_path, config, target, "-n")
+    assert "Nothing to be done" in again.stdout + again.stderr
+    config.write_text(yaml.safe_dump({"power": {"archive": str(archive), "sha256": [sha]},
+                                      "forecast": {"seed": 1}}))
+    dry = _snakemake(tmp_path, config, target, "-n")
+    out = dry.stdout + dry.stderr
+    assert "forecast_train" in out and "power_prepare" not in out
+
+
+def test_a_wrong_archive_path_fails_with_the_config_key(tmp_path: Path) -> None:
+    config = tmp_path / "test.yaml"
+    config.write_text(yaml.safe_dump({"power": {"archive": str(tmp_path / "absent.txt.gz")}}))
+    done = _snakemake(tmp_path, config, "results/data/power/prep.json")
+    assert done.returncode != 0
+    assert "absent.txt.gz" in done.stdout + done.stderr

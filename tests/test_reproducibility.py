@@ -1,0 +1,95 @@
+"""What a grader relies on: identical results from two runs, and reruns of only what changed.
+
+A second smoke run happens in a copy of the repository's workflow files, so the tests
+can edit a template or the config there without touching the real checkout.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO, run_snakemake, smoke_config
+
+from rnnlab.verify import Tolerance, compare
+
+COPIED = ["Snakefile", "workflow", "config", "templates", "src", "environment.yml"]
+REPORT_RULES = {"report_html", "report_pdf"}
+
+
+@pytest.fixture(scope="module")
+def repo_copy(tmp_path_factory) -> Path:
+    """A second, independent smoke run in a copy of the workflow (same config, same data)."""
+    root = tmp_path_factory.mktemp("repo-copy")
+    for name in COPIED:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, root / name)
+    fonts = REPO / "resources" / "fonts"
+    if fonts.is_dir():  # reuse the verified font download instead of fetching it again
+        shutil.copytree(fonts, root / "resources" / "fonts")
+    configfile = smoke_config(root)
+    run_snakemake(root, configfile, "--snakefile", str(root / "Snakefile"))
+    return root
+
+
+def planned_jobs(workdir: Path, configfile: Path) -> dict[str, int]:
+    """Rule -> number of jobs a dry run would execute."""
+    proc = run_snakemake(workdir, configfile, "--snakefile", str(workdir / "Snakefile"), "-n")
+    text = proc.stdout + proc.stderr
+    if "Nothing to be done" in text:
+        return {}
+    table = text.split("Job stats:", 1)[1]
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)\s*$", table, flags=re.M))
+    return {rule: int(n) for rule, n in jobs.items() if rule not in {"total", "all"}}
+
+
+def load_results(workdir: Path) -> dict:
+    return json.loads((workdir / "report" / "results.json").read_text())
+
+
+def test_two_runs_in_separate_directories_give_identical_results(smoke_run, repo_copy):
+    first, second = load_results(smoke_run), load_results(repo_copy)
+    # Exact: zero tolerance everywhere; only `meta` and timings (measurements of the
+    # machine, see rnnlab.verify) are left out.
+    assert compare(first, second, trained=Tolerance(rel=0.0, abs=0.0)) == []
+    assert {"imdb", "theory", "q6a", "q7"} <= set(first)
+
+
+def test_no_op_run_does_nothing(repo_copy):
+    assert planned_jobs(repo_copy, repo_copy / "smoke-config.yaml") == {}
+
+
+def test_template_edit_reruns_only_the_report(repo_copy):
+    template = repo_copy / "templates" / "sections" / "q1.html.j2"
+    original = template.read_text()
+    template.write_text(original + "\n{# an edit #}\n")
+    try:
+        assert set(planned_jobs(repo_copy, repo_copy / "smoke-config.yaml")) == REPORT_RULES
+    finally:
+        template.write_text(original)
+
+
+def test_changing_one_length_reruns_only_that_length(repo_copy):
+    configfile = repo_copy / "smoke-config.yaml"
+    config = yaml.safe_load(configfile.read_text())
+    lengths = list(config["sentiment"]["lengths"])
+    # The shortest length moves by one token (the probes use another length).
+    new_lengths = [lengths[0] + 1, *lengths[1:]]
+    changed = {**config, "sentiment": {**config["sentiment"], "lengths": new_lengths}}
+    edited = repo_copy / "length-config.yaml"
+    edited.write_text(yaml.safe_dump(changed))
+    jobs = planned_jobs(repo_copy, edited)
+    models = config["sentiment"].get("models", ["rnn", "lstm"])
+    seeds = config["sentiment"].get("seeds") or [config.get("seed", 0)]
+    # One new training job per (model, seed) at the new length, nothing else trained again.
+    assert jobs.get("sentiment_train") == len(models) * len(seeds)
+    retrained = {rule for rule in jobs if rule.endswith("_train") or rule.startswith("theory_")}
+    assert retrained == {"sentiment_train"}
+    assert not any(rule.startswith(("probe_", "forecast_", "power_")) for rule in jobs)
