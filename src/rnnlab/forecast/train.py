@@ -159,6 +159,13 @@ def train_run(series: Series, cfg: dict[str, Any], out_dir: Path, resume_path: P
             yb = torch.from_numpy(y_train_all[sel]).to(device)
             optimiser.zero_grad()
             loss = loss_fn(model(xb), yb)
+            if not torch.isfinite(loss):
+                # Stop before the bad step reaches the weights; earlier epochs stay saved.
+                raise RnnlabError(
+                    f"the training loss became {float(loss.detach())} in epoch {epoch} (lr {cfg['lr']:g}): "
+                    f"training diverged. Lower `forecast.lr` (or `forecast.grad_clip`) in the "
+                    f"config and rerun; finished runs and this run's saved epochs are kept."
+                )
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), float(cfg["grad_clip"]))
             optimiser.step()
