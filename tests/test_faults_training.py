@@ -6,13 +6,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, run_snakemake, smoke_config
+from conftest import run_snakemake, smoke_config, snakemake_cmd
 
 from rnnlab.verify import TIMING_KEY
 
@@ -33,23 +32,6 @@ def metrics_without_timings(run_dir: Path) -> dict:
     return {k: v for k, v in metrics.items() if not TIMING_KEY.search(k)}
 
 
-def snakemake_cmd(workdir: Path, configfile: Path, *targets: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "--snakefile",
-        str(REPO / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(configfile),
-        "--cores",
-        "1",
-        *targets,
-    ]
-
-
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory) -> Path:
     workdir = tmp_path_factory.mktemp("uninterrupted")
@@ -63,7 +45,7 @@ def test_sigkill_mid_training_then_rerun_resumes_with_identical_metrics(tmp_path
     # Data first, so the kill lands in training.
     run_snakemake(tmp_path, configfile, "results/data/imdb/encoded.pt")
     job = subprocess.Popen(
-        snakemake_cmd(tmp_path, configfile, RUN.format(model="lstm") + "/metrics.json"),
+        snakemake_cmd(tmp_path, configfile, RUN.format(model="lstm") + "/metrics.json", cores=1),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,

@@ -424,8 +424,9 @@ def _train_locked(
             loss = F.binary_cross_entropy_with_logits(logits, batch.labels)
             if not torch.isfinite(loss):
                 # Stop before the bad step reaches the weights; earlier epochs stay saved.
+                value = float(loss.detach())
                 raise RnnlabError(
-                    f"the training loss became {float(loss.detach())} in epoch {epoch}, batch {step} "
+                    f"the training loss became {value} in epoch {epoch}, batch {step} "
                     f"(lr {lr:g}): training diverged. Lower `sentiment.hyper.lr` (or "
                     f"`grad_clip`) in the config and rerun; finished runs and this run's "
                     f"saved epochs are kept."

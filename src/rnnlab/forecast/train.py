@@ -161,8 +161,9 @@ def train_run(series: Series, cfg: dict[str, Any], out_dir: Path, resume_path: P
             loss = loss_fn(model(xb), yb)
             if not torch.isfinite(loss):
                 # Stop before the bad step reaches the weights; earlier epochs stay saved.
+                value = float(loss.detach())
                 raise RnnlabError(
-                    f"the training loss became {float(loss.detach())} in epoch {epoch} (lr {cfg['lr']:g}): "
+                    f"the training loss became {value} in epoch {epoch} (lr {cfg['lr']:g}): "
                     f"training diverged. Lower `forecast.lr` (or `forecast.grad_clip`) in the "
                     f"config and rerun; finished runs and this run's saved epochs are kept."
                 )
