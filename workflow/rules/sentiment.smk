@@ -114,7 +114,9 @@ if PROBE_RUN_SEED not in SENTIMENT_SEEDS:
         "set it to a trained seed (or null for the first one)."
     )
 PROBE_CHECKPOINTS = {
-    model: SENTIMENT_RUN.format(model=model, length=PROBE_LENGTH, seed=PROBE_RUN_SEED) + "/best.pt"
+    model: os.path.join(
+        SENTIMENT_RUN.format(model=model, length=PROBE_LENGTH, seed=PROBE_RUN_SEED), "best.pt"
+    )
     for model in SENTIMENT_CFG.get("models", ["rnn", "lstm"])
 }
 # `--trained rnn=<path> lstm=<path>`: the same paths the rules take as inputs.
