@@ -12,8 +12,9 @@ What must match, and how closely (the rule is by the top-level section of result
   with the same config they are bit-identical (see README "Reproducibility"):
   accuracies/errors to 0.02 absolute or 10 % relative, whichever is larger;
 - `meta` (versions, commit, hardware, per-rule times) and every timing anywhere (a key
-  naming seconds, a rate per second or a wall time, see TIMING_KEY) are measurements of
-  the machine, not results: reported, never compared.
+  naming seconds, a rate per second, a wall time, a ratio of times or a pick made from
+  times; see TIMING_KEY) are measurements of the machine, not results: reported, never
+  compared.
 
 Exit status: 0 when everything matches, 1 with a readable diff otherwise, 2 on bad input.
 """
@@ -33,8 +34,13 @@ from rnnlab.errors import RnnlabError
 from rnnlab.runtime import cli
 
 IGNORED_SECTIONS = {"meta"}
-# Keys holding a time or a rate: they differ between any two runs.
-TIMING_KEY = re.compile(r"(second|_sec$|_s$|per_s|_ms$|wall|elapsed|duration|throughput)", re.I)
+# Keys holding a time, a rate, a ratio of times, or a choice made from times (the
+# fastest model, Q7's accuracy/cost trade-off pick): they differ between any two runs.
+TIMING_KEY = re.compile(
+    r"(second|_sec$|_s$|per_s|_ms$|wall|elapsed|duration|throughput|time_ratio|slowdown"
+    r"|speedup|^fastest$|^tradeoff$)",
+    re.I,
+)
 TRAINED_SECTIONS = {"q6a", "q6b", "q6c", "q7"}
 
 
