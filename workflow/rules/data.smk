@@ -1,5 +1,7 @@
 # IMDb data: archive -> reviews -> tokens -> train/val/test -> vocabulary -> encoded ids.
 IMDB_CODE = code("data/imdb.py", "data/sources.py")
+# The accepted archive checksums, as `--sha256` flags for sources.py.
+IMDB_SHA256_FLAGS = " ".join(f"--sha256 {h}" for h in config["imdb"]["sha256"])
 
 
 rule imdb_download:
@@ -7,7 +9,7 @@ rule imdb_download:
         IMDB_DOWNLOAD,
     params:
         url=config["imdb"]["url"],
-        sha256_flags=" ".join(f"--sha256 {h}" for h in config["imdb"]["sha256"]),
+        sha256_flags=IMDB_SHA256_FLAGS,
         looked_up=os.path.join(repo_path(config["offline_data_dir"]), config["imdb"]["offline_name"]),
     conda:
         CONDA_ENV
@@ -27,7 +29,7 @@ rule imdb_checksum:
     output:
         f"{IMDB}/archive.sha256",
     params:
-        sha256_flags=" ".join(f"--sha256 {h}" for h in config["imdb"]["sha256"]),
+        sha256_flags=IMDB_SHA256_FLAGS,
     conda:
         CONDA_ENV
     log:
