@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -66,6 +67,17 @@ def run_snakemake(workdir: Path, configfile: Path, *args: str, check: bool = Tru
             f"snakemake failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}"
         )
     return proc
+
+
+def planned_jobs(workdir: Path, configfile: Path, *args: str) -> dict[str, int]:
+    """Rule -> number of jobs a dry run would execute."""
+    proc = run_snakemake(workdir, configfile, *args, "-n")
+    text = proc.stdout + proc.stderr
+    if "Nothing to be done" in text:
+        return {}
+    table = text.split("Job stats:", 1)[1]
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)\s*$", table, flags=re.M))
+    return {rule: int(n) for rule, n in jobs.items() if rule not in {"total", "all"}}
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,10 @@ can edit a template or the config there without touching the real checkout.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from pathlib import Path
 
+import conftest
 import pytest
 import yaml
 from conftest import REPO, run_snakemake, smoke_config
@@ -40,14 +40,8 @@ def repo_copy(tmp_path_factory) -> Path:
 
 
 def planned_jobs(workdir: Path, configfile: Path) -> dict[str, int]:
-    """Rule -> number of jobs a dry run would execute."""
-    proc = run_snakemake(workdir, configfile, "--snakefile", str(workdir / "Snakefile"), "-n")
-    text = proc.stdout + proc.stderr
-    if "Nothing to be done" in text:
-        return {}
-    table = text.split("Job stats:", 1)[1]
-    jobs = dict(re.findall(r"^(\w+)\s+(\d+)\s*$", table, flags=re.M))
-    return {rule: int(n) for rule, n in jobs.items() if rule not in {"total", "all"}}
+    """Rule -> jobs a dry run of the copied workflow (its own Snakefile) would execute."""
+    return conftest.planned_jobs(workdir, configfile, "--snakefile", str(workdir / "Snakefile"))
 
 
 def load_results(workdir: Path) -> dict:

@@ -301,21 +301,29 @@ def test_aggregate_compares_models_from_the_numbers(tmp_path):
         aggregate([])
 
 
-def render_q6(tmp_path: Path, accs: dict[tuple[str, int], float]) -> str:
+def aggregate_fake_runs(
+    tmp_path: Path, accs: dict[tuple[str, int], float | list[float]]
+) -> dict:
+    """Summary of fake runs; a list of accuracies gives one run per seed."""
+    paths = []
+    for (model, length), value in accs.items():
+        for seed, acc in enumerate(value if isinstance(value, list) else [value]):
+            metrics = fake_metrics(model, length, seed, acc)
+            metrics.update(test_acc_cut=acc - 0.05, test_acc_whole=acc + 0.02)
+            path = tmp_path / f"{model}_{length}_s{seed}.json"
+            path.write_text(json.dumps(metrics))
+            paths.append(path)
+    return aggregate(paths)[1]
+
+
+def render_q6(tmp_path: Path, accs: dict[tuple[str, int], float | list[float]]) -> str:
     """The Q6 section rendered from a summary aggregated from fake runs, as plain text."""
     import html
     import re
 
     from rnnlab.report.render import Figures, make_environment
 
-    paths = []
-    for (model, length), acc in accs.items():
-        metrics = fake_metrics(model, length, 0, acc)
-        metrics.update(test_acc_cut=acc - 0.05, test_acc_whole=acc + 0.02)
-        path = tmp_path / f"{model}_{length}.json"
-        path.write_text(json.dumps(metrics))
-        paths.append(path)
-    _, summary = aggregate(paths)
+    summary = aggregate_fake_runs(tmp_path, accs)
     # Part A alone: parts B and C (other stages' results) are left empty here.
     templates = tmp_path / "templates"
     repo_templates = Path(__file__).resolve().parents[1] / "templates"
@@ -342,6 +350,59 @@ def test_q6_analysis_follows_the_numbers(tmp_path):
     crossing = {("rnn", 50): 0.80, ("rnn", 400): 0.75, ("lstm", 50): 0.76, ("lstm", 400): 0.86}
     text = render_q6(tmp_path, crossing)
     assert "برتری «RNN ساده» در طول ۵۰ (۴٫۰ واحد درصد) به برتری LSTM در طول ۴۰۰" in text
+
+
+def test_several_seeds_give_spread_and_say_which_gaps_are_real(tmp_path):
+    accs = {
+        ("rnn", 50): [0.70, 0.76],  # 0.73 ± 0.042
+        ("lstm", 50): [0.74, 0.76],  # 0.75 ± 0.014: gap 0.02 within the spread
+        ("rnn", 400): [0.72, 0.74],
+        ("lstm", 400): [0.88, 0.86],  # gap 0.14, far beyond it
+    }
+    summary = aggregate_fake_runs(tmp_path, accs)
+    assert summary["seeds"] == [0, 1] and summary["n_seeds"] == 2
+    short, long = summary["comparison"]
+    assert short["seed_spread"] == pytest.approx(0.0566, abs=1e-4)
+    assert short["beyond_spread"] is False and long["beyond_spread"] is True
+    assert len(summary["runs"]) == 8  # results.json keeps every seed's run
+    text = render_q6(tmp_path, accs)
+    assert "میانگین و انحراف معیار روی ۲ بذر" in text
+    assert "۷۳٫۰٪ ± ۴٫۲" in text
+    assert "در طول ۴۰۰ از مجموع انحراف معیار دو مدل بیشتر است" in text
+    assert "در طول ۵۰ در حد نوسان بذرهاست" in text
+    # One seed: no spread is claimed either way.
+    first_seed = {key: values[0] for key, values in accs.items()}
+    (tmp_path / "one").mkdir()
+    single = aggregate_fake_runs(tmp_path / "one", first_seed)
+    assert single["comparison"][0]["beyond_spread"] is None
+    assert "بذر برای هر مدل و طول" not in render_q6(tmp_path / "one", first_seed)
+
+
+def test_accuracy_figure_draws_the_spread_and_each_seed(tmp_path, monkeypatch):
+    from matplotlib.collections import PathCollection
+    from matplotlib.container import ErrorbarContainer
+
+    from rnnlab import plots
+    from rnnlab.sentiment_summary import plot_accuracy
+
+    drawn = []
+    monkeypatch.setattr(plots, "setup_style", lambda manifest: "DejaVu Sans")
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: drawn.append(fig))
+    accs = {("rnn", 50): [0.70, 0.76], ("lstm", 50): [0.74, 0.76],
+            ("rnn", 400): [0.72, 0.74], ("lstm", 400): [0.88, 0.86]}  # fmt: skip
+    plot_accuracy(aggregate_fake_runs(tmp_path, accs), "fonts.json", tmp_path / "a.svg")
+    (ax,) = drawn[0].axes
+    bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    assert len(bars) == 2 and all(c.has_yerr for c in bars)
+    seed_dots = [len(c.get_offsets()) for c in ax.collections if isinstance(c, PathCollection)]
+    assert seed_dots == [4, 4]  # 2 lengths × 2 seeds per model
+    drawn.clear()
+    plot_accuracy(
+        aggregate_fake_runs(tmp_path, {k: v[0] for k, v in accs.items()}), "f", tmp_path / "b.svg"
+    )
+    (ax,) = drawn[0].axes
+    assert not any(c.has_yerr for c in ax.containers)
+    assert not any(isinstance(c, PathCollection) for c in ax.collections)
 
 
 @pytest.mark.slow

@@ -110,21 +110,29 @@ def aggregate(metrics_paths: list[str | Path]) -> tuple[list[dict[str, Any]], di
     comparison = []
     if {"rnn", "lstm"} <= set(models):
         for length in lengths:
-            acc = {
-                m: next((p["test_acc"] for p in by_model[m] if p["length"] == length), None)
+            point = {
+                m: next((p for p in by_model[m] if p["length"] == length), None)
                 for m in ("rnn", "lstm")
             }
-            if None in acc.values():
+            if None in point.values():
                 continue
+            acc = {m: point[m]["test_acc"] for m in point}
             winner = "lstm" if acc["lstm"] >= acc["rnn"] else "rnn"
+            margin = abs(acc["lstm"] - acc["rnn"])
+            # With several seeds a gap counts as real only when it exceeds the two
+            # seed spreads together (a conservative, assumption-free reading).
+            spread = point["rnn"]["test_acc_std"] + point["lstm"]["test_acc_std"]
+            several = min(point["rnn"]["n_seeds"], point["lstm"]["n_seeds"]) > 1
             comparison.append(
                 {
                     "length": length,
                     "rnn": acc["rnn"],
                     "lstm": acc["lstm"],
                     "winner": winner,
-                    "margin": abs(acc["lstm"] - acc["rnn"]),
+                    "margin": margin,
                     "lstm_minus_rnn": acc["lstm"] - acc["rnn"],
+                    "seed_spread": spread,
+                    "beyond_spread": (margin > spread) if several else None,
                 }
             )
     summary = {
@@ -136,6 +144,7 @@ def aggregate(metrics_paths: list[str | Path]) -> tuple[list[dict[str, Any]], di
         "trend": trend,
         "comparison": comparison,
         "lstm_wins": sum(1 for c in comparison if c["winner"] == "lstm"),
+        "n_seeds": min(p["n_seeds"] for points in by_model.values() for p in points),
         "total_train_seconds": sum(r["train_seconds"] for r in rows),
         "hyper": runs[0]["hyper"],
         "truncation": runs[0]["truncation"],
@@ -177,13 +186,22 @@ def plot_accuracy(summary: dict[str, Any], font_manifest: str | Path, figure: st
         ys = [100 * p["test_acc"] for p in points]
         errs = [100 * p["test_acc_std"] for p in points]
         several = any(p["n_seeds"] > 1 for p in points)
+        style = plots.model_style(model)
         ax.errorbar(
-            xs,
-            ys,
-            yerr=errs if several else None,
-            capsize=4 if several else 0,
-            **plots.model_style(model),
+            xs, ys, yerr=errs if several else None, capsize=4 if several else 0, **style
         )
+        if several:  # every seed's own result, faint, behind the mean
+            runs = [r for r in summary["runs"] if r["model"] == model]
+            ax.scatter(
+                [r["length"] for r in runs],
+                [100 * r["test_acc"] for r in runs],
+                color=style["color"],
+                marker=style["marker"],
+                s=12,
+                alpha=0.35,
+                linewidths=0,
+                zorder=1,
+            )
     # Lengths double from one to the next: a log axis spaces them evenly.
     ax.set_xscale("log", base=2)
     ax.set_xticks(summary["lengths"])

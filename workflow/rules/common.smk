@@ -125,6 +125,11 @@ CONDA_ENV = os.path.join(REPO, "environment.yml")
 # profiles/slurm turns it into `sbatch --gpus`): one when the config says cuda.
 # `auto` asks for none and uses a GPU only where the job happens to land on one.
 JOB_GPUS = 1 if config["device"] == "cuda" else 0
+# cuBLAS picks its matmul reduction order per call unless this is set before CUDA
+# starts (torch's reproducibility notes); jobs, local or sbatch, inherit it. With
+# cuDNN's deterministic mode (rnnlab.runtime.seed_everything) a CUDA run repeats
+# its numbers on the same GPU model. CPU-only runs ignore it.
+os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 
 # Report (report.smk): what report_collect reads, as input functions, since
