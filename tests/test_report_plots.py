@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import matplotlib
@@ -68,6 +69,11 @@ def test_same_data_gives_byte_identical_svg(tmp_path):
     draw(tmp_path / "b.svg")
     a, b = (tmp_path / "a.svg").read_bytes(), (tmp_path / "b.svg").read_bytes()
     assert a == b
+    # Written like every other output: readable by others, no temp file left behind.
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "a.svg").stat().st_mode & 0o777 == 0o666 & ~umask
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
     assert b"<dc:date>" not in a
     # Text as outlines: no <text> elements whose glyphs SVG viewers would draw unjoined.
     assert b"<text" not in a

@@ -20,8 +20,6 @@ are not in the font; use `plot_number` below.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +36,9 @@ from matplotlib.ticker import Formatter  # noqa: E402
 
 from rnnlab.errors import RnnlabError  # noqa: E402
 from rnnlab.persian import DECIMAL_SEPARATOR, to_persian_digits  # noqa: E402
+
+# runtime's temp-file-and-rename writer (every job already depends on runtime.py).
+from rnnlab.runtime import _atomic_write as atomic_write  # noqa: E402
 
 # Okabe-Ito colours: distinguishable with colour-blindness and in greyscale print.
 MODEL_COLORS: dict[str, str] = {
@@ -223,17 +224,16 @@ def save_figure(fig: Figure, path: str | Path) -> None:
     suffix = path.suffix.lower()
     if suffix not in {".svg", ".png"}:
         raise RnnlabError(f"figure {path} must end in .svg or .png (the report embeds those).")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    try:
+
+    def write(tmp: Path) -> None:
         with matplotlib.rc_context({"svg.hashsalt": SVG_HASHSALT, "svg.fonttype": "path"}):
             if suffix == ".svg":
                 fig.savefig(tmp, format="svg", metadata={"Date": None, "Creator": None})
             else:
                 fig.savefig(tmp, format="png", dpi=PNG_DPI, metadata={"Software": None})
-        os.replace(tmp, path)
+
+    try:
+        # The same temp-and-rename writer as every other output (normal file mode too).
+        atomic_write(path, write)
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)

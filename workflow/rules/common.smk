@@ -10,18 +10,33 @@ RESULTS = "results"
 FINAL_TARGETS = []
 
 
+def from_workdir(path):
+    """`path` relative to the working directory when it lies inside it, else absolute.
+
+    Snakemake records each job's input paths. Relative ones stay the same when the
+    project folder (code and results together) is moved or renamed; absolute ones
+    stay the same when a working directory outside the repository (`--directory`)
+    is moved. Either way a moved run has nothing to rerun.
+    """
+    relative = os.path.relpath(path)
+    return os.path.abspath(path) if relative.startswith(os.pardir) else relative
+
+
 def code(*modules):
     """Source files of the rnnlab modules a job runs, as inputs; editing one reruns the job.
 
     Snakemake cannot see code behind `python -m`, so each job lists the modules
     it imports (paths relative to src/rnnlab).
     """
-    return [os.path.join(REPO, "src", "rnnlab", m) for m in ("runtime.py", "errors.py", *modules)]
+    return [
+        from_workdir(os.path.join(REPO, "src", "rnnlab", m))
+        for m in ("runtime.py", "errors.py", *modules)
+    ]
 
 
 def repo_path(path):
-    """A config path relative to the repository root (absolute paths pass through)."""
-    return path if os.path.isabs(path) else os.path.normpath(os.path.join(REPO, path))
+    """A config path: absolute as given, else relative to the repository root."""
+    return path if os.path.isabs(path) else from_workdir(os.path.join(REPO, path))
 
 
 def as_json(obj):

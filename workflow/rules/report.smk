@@ -7,7 +7,7 @@ REPORT = "report"
 REPORT_RESULTS = f"{REPORT}/results.json"
 REPORT_HTML = f"{REPORT}/build/report.html"
 REPORT_PDF = f"{REPORT}/{config['report']['pdf_name']}"
-REPORT_TEMPLATES = os.path.join(REPO, "templates")
+REPORT_TEMPLATES = from_workdir(os.path.join(REPO, "templates"))
 
 
 rule report_fonts:
@@ -17,8 +17,9 @@ rule report_fonts:
         FONT_MANIFEST,
     params:
         cfg=as_json(config["report"]["font"]),
-        # A run in another directory (tests) reuses the repository's verified tarball.
-        reuse=os.path.join(REPO, "resources", "fonts"),
+        # A run in another directory (tests) reuses the repository's verified tarball
+        # (in the repository itself that is the output's own folder).
+        reuse=lambda wildcards: from_workdir(os.path.join(REPO, "resources", "fonts")),
     conda:
         CONDA_ENV
     log:
