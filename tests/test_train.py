@@ -367,6 +367,7 @@ def test_several_seeds_give_spread_and_say_which_gaps_are_real(tmp_path):
     assert len(summary["runs"]) == 8  # results.json keeps every seed's run
     text = render_q6(tmp_path, accs)
     assert "میانگین و انحراف معیار روی ۲ بذر" in text
+    assert "جلوتر است. با ۲ بذر برای هر مدل و طول" in text  # a sentence of its own
     assert "۷۳٫۰٪ ± ۴٫۲" in text
     assert "در طول ۴۰۰ از مجموع انحراف معیار دو مدل بیشتر است" in text
     assert "در طول ۵۰ در حد نوسان بذرهاست" in text
