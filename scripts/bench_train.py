@@ -8,7 +8,7 @@ process; rounds alternate between them so machine load hits both alike:
 
 * naive: random batches padded to the full length, dense embedding gradients, one
   dense Adam over every weight, `clip_grad_norm_`;
-* ours (rnnlab.train): batches bucketed by length and trimmed to their longest
+* ours (rnnlab.sentiment.train): batches bucketed by length and trimmed to their longest
   review, sparse embedding gradients with a lazy Adam, the same global-norm clip.
 
 Speed is counted in real (non-pad) tokens per second, the work that matters:
@@ -28,10 +28,10 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
-from rnnlab.batching import bucketed_order, epoch_generator, iterate
-from rnnlab.models import SentimentRNN
 from rnnlab.runtime import seed_everything, set_threads, write_json
-from rnnlab.train import Hyper, Optimiser, Split, clip_split, load_encoded
+from rnnlab.sentiment.batching import bucketed_order, epoch_generator, iterate
+from rnnlab.sentiment.models import SentimentRNN
+from rnnlab.sentiment.train import Hyper, Optimiser, Split, clip_split, load_encoded
 
 
 def naive_pass(model: SentimentRNN, split: Split, batch_size: int, lr: float, seed: int) -> float:
@@ -49,7 +49,7 @@ def naive_pass(model: SentimentRNN, split: Split, batch_size: int, lr: float, se
 
 
 def our_pass(model: SentimentRNN, split: Split, hyper: Hyper, seed: int) -> float:
-    """One pass of the rnnlab.train loop (bucketing, trimming, sparse embedding); seconds."""
+    """One pass of the sentiment training loop (bucketing, trimming, sparse embedding); seconds."""
     optimiser = Optimiser(model, hyper)
     order = bucketed_order(
         split.lengths, hyper.batch_size, hyper.bucket_pool, epoch_generator(seed, 1)

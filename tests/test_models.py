@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from rnnlab.batching import bucketed_order, epoch_generator, make_batch, sorted_order
 from rnnlab.errors import RnnlabError
-from rnnlab.models import SentimentRNN, load_checkpoint
 from rnnlab.runtime import save_torch
+from rnnlab.sentiment.batching import bucketed_order, epoch_generator, make_batch, sorted_order
+from rnnlab.sentiment.models import SentimentRNN, load_checkpoint
 
 VOCAB = 30
 

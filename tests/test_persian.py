@@ -10,7 +10,17 @@ from jinja2 import Environment
 from markupsafe import Markup
 
 from rnnlab.errors import RnnlabError
-from rnnlab.persian import LRI, MINUS_SIGN, PDI, fa, num, pct, register, sci, to_persian_digits
+from rnnlab.style.persian import (
+    LRI,
+    MINUS_SIGN,
+    PDI,
+    fa,
+    num,
+    pct,
+    register,
+    sci,
+    to_persian_digits,
+)
 
 
 def test_fa_converts_every_latin_digit():

@@ -12,10 +12,10 @@ import pytest
 import torch
 
 from rnnlab.errors import RnnlabError
-from rnnlab.models import SentimentRNN, load_checkpoint
 from rnnlab.probes import gradients, hidden
 from rnnlab.probes.gradients import initial_model
 from rnnlab.runtime import save_torch, seed_everything, write_json
+from rnnlab.sentiment.models import SentimentRNN, load_checkpoint
 
 VOCAB = 30
 LENGTH = 200  # the window of Q6-B, as in the homework
@@ -54,7 +54,7 @@ def encoded_data(path: Path, max_length: int = 240) -> Path:
 
 
 def checkpoint(path: Path, cell: str, seed: int) -> Path:
-    """A checkpoint as `rnnlab.train` writes it: seed, config, and weights moved off the init."""
+    """A checkpoint as sentiment training writes it: seed, config, weights moved off the init."""
     seed_everything(seed)
     model = SentimentRNN(vocab_size=VOCAB, embed_dim=5, hidden_size=HIDDEN, cell=cell)
     with torch.no_grad():
@@ -201,8 +201,8 @@ def test_gradient_figure_is_the_one_the_homework_asks_for(
     workspace: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Steps 1..L on x, log-scale y, Simple RNN and LSTM side by side."""
-    from rnnlab import plots
     from rnnlab.probes.figures import plot_gradients
+    from rnnlab.style import plots
 
     summary = run_gradients(workspace, tmp_path)
     saved = []
@@ -239,8 +239,8 @@ def test_initial_model_rebuilds_the_weights_before_training(workspace: dict[str,
 def test_initial_model_matches_what_the_trainer_starts_from(
     workspace: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Contract with rnnlab.train: its first model is the one `initial_model` rebuilds."""
-    from rnnlab import train
+    """Contract with rnnlab.sentiment.train: its first model is the one `initial_model` rebuilds."""
+    from rnnlab.sentiment import train
 
     born: list[dict[str, torch.Tensor]] = []
 

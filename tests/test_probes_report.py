@@ -75,7 +75,7 @@ def test_gradient_block_renders_numbers_from_the_summary(results: dict, tmp_path
     assert 'id="q6b_gradients"' in html and 'id="q6b_table"' in html
     assert "tensor hook" in html
     horizon = results["q6b"]["models"]["rnn"]["trained"]["curves"]["h"]["horizon_steps"]
-    from rnnlab.persian import fa
+    from rnnlab.style.persian import fa
 
     assert fa(horizon) in html
 

@@ -8,10 +8,10 @@ import torch
 from torch.nn import functional as F
 
 from rnnlab.errors import RnnlabError
-from rnnlab.models import SentimentRNN
 from rnnlab.probes.gradients import describe_curve, memory_horizon, step_norms
 from rnnlab.probes.selection import select_balanced
 from rnnlab.probes.unroll import as_float64, fused_stepwise, replay
+from rnnlab.sentiment.models import SentimentRNN
 
 CELLS = ["rnn", "lstm"]
 

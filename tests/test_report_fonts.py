@@ -13,7 +13,7 @@ import matplotlib
 import pytest
 
 from rnnlab.errors import RnnlabError
-from rnnlab.report import fonts
+from rnnlab.style import fonts
 
 TTF = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 

@@ -1,4 +1,4 @@
-"""rnnlab.plots: font registration, shared colours, Persian ticks, deterministic SVG."""
+"""rnnlab.style.plots: font registration, shared colours, Persian ticks, deterministic SVG."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from rnnlab import plots
 from rnnlab.errors import RnnlabError
-from rnnlab.report.fonts import sha256_of
+from rnnlab.style import plots
+from rnnlab.style.fonts import sha256_of
 
 
 def dejavu_manifest(folder: Path) -> Path:

@@ -17,10 +17,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pytest
 
-from rnnlab import plots
 from rnnlab.errors import RnnlabError
-from rnnlab.report import fonts, pdf, render
+from rnnlab.report import pdf, render
 from rnnlab.report.collect import collect
+from rnnlab.style import fonts, plots
 
 REPO = Path(__file__).resolve().parents[1]
 OWN_TEMPLATES = [

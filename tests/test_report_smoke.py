@@ -14,7 +14,7 @@ import subprocess
 from conftest import REPO, run_snakemake
 from test_report_render import flat, words
 
-from rnnlab.persian import fa
+from rnnlab.style.persian import fa
 
 
 def test_pdf_exists_with_font_toc_and_figures(smoke_run):

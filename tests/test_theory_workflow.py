@@ -15,7 +15,7 @@ from test_theory_forward import GIVEN
 from test_theory_parallelism import TINY as TINY_PARALLELISM
 from test_theory_q1 import QUESTION
 
-from rnnlab import persian
+from rnnlab.style import persian
 from rnnlab.theory import addition, figures, forward, parallelism, q1, summary
 
 REPO = Path(__file__).resolve().parents[1]

@@ -18,9 +18,9 @@ import torch
 import yaml
 
 from rnnlab.errors import RnnlabError
-from rnnlab.models import load_checkpoint
-from rnnlab.sentiment_summary import aggregate, write_table
-from rnnlab.train import Hyper, Interrupted, train_run
+from rnnlab.sentiment.models import load_checkpoint
+from rnnlab.sentiment.summary import aggregate, write_table
+from rnnlab.sentiment.train import Hyper, Interrupted, train_run
 
 # Fields that measure the machine, not the result.
 TIMING = {"train_seconds", "tokens_per_s"}
@@ -232,7 +232,7 @@ def test_bad_hyper_parameters_and_lengths_are_named(encoded, tmp_path):
 
 
 def test_cli_reports_user_errors_in_one_line(encoded, tmp_path):
-    cmd = [sys.executable, "-m", "rnnlab.train", "fit", "--data", str(encoded)]
+    cmd = [sys.executable, "-m", "rnnlab.sentiment.train", "fit", "--data", str(encoded)]
     cmd += ["--model", "rnn", "--length", "8", "--seed", "0", "--out-dir", str(tmp_path)]
     proc = subprocess.run([*cmd, "--hyper", '{"lr": "fast"'], capture_output=True, text=True)
     assert proc.returncode == 2
@@ -383,8 +383,8 @@ def test_accuracy_figure_draws_the_spread_and_each_seed(tmp_path, monkeypatch):
     from matplotlib.collections import PathCollection
     from matplotlib.container import ErrorbarContainer
 
-    from rnnlab import plots
-    from rnnlab.sentiment_summary import plot_accuracy
+    from rnnlab.sentiment.summary import plot_accuracy
+    from rnnlab.style import plots
 
     drawn = []
     monkeypatch.setattr(plots, "setup_style", lambda manifest: "DejaVu Sans")

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from jinja2 import ChoiceLoader, DictLoader, Environment
 
-from rnnlab import persian
 from rnnlab.report.mathsvg import MathRenderer
 from rnnlab.report.render import Figures, check_links, make_environment
+from rnnlab.style import persian
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 MINE = ("q2", "q3", "q4")

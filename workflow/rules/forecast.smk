@@ -175,8 +175,8 @@ rule forecast_figures:
         gates=rules.forecast_gates.output.arrays,
         predictions=[f"{FORECAST}/runs/{m}_L{MAIN_LENGTH}/predictions.npz" for m in FORECAST_ARCHS],
         font=FONT_MANIFEST,
-        code=code("forecast/figures.py", "forecast/models.py", "plots.py", "persian.py",
-                  "report/fonts.py"),
+        code=code("forecast/figures.py", "forecast/models.py", "style/plots.py", "style/persian.py",
+                  "style/fonts.py"),
     output:
         [f"{FORECAST}/figures/{name}.svg" for name in FORECAST_FIGURES],
     params:

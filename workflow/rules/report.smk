@@ -12,7 +12,7 @@ REPORT_TEMPLATES = from_workdir(os.path.join(REPO, "templates"))
 
 rule report_fonts:
     input:
-        code=code("report/fonts.py"),
+        code=code("style/fonts.py"),
     output:
         FONT_MANIFEST,
     params:
@@ -25,7 +25,7 @@ rule report_fonts:
     log:
         "logs/report_fonts.log",
     shell:
-        "python -m rnnlab.report.fonts --out {output:q} --params {params.cfg:q}"
+        "python -m rnnlab.style.fonts --out {output:q} --params {params.cfg:q}"
         " --reuse {params.reuse:q} > {log} 2>&1"
 
 
@@ -33,7 +33,7 @@ rule report_collect:
     input:
         summaries=report_summary_inputs,
         data=report_data_inputs,
-        code=code("report/collect.py", "report/fonts.py", "persian.py"),
+        code=code("report/collect.py", "style/fonts.py", "style/persian.py"),
     output:
         REPORT_RESULTS,
     params:
@@ -56,7 +56,7 @@ rule report_html:
         fonts=FONT_MANIFEST,
         templates=sorted(glob.glob(os.path.join(REPORT_TEMPLATES, "**", "*.j2"), recursive=True)),
         css=os.path.join(REPORT_TEMPLATES, "style.css"),
-        code=code("report/render.py", "report/mathsvg.py", "report/fonts.py", "persian.py"),
+        code=code("report/render.py", "report/mathsvg.py", "style/fonts.py", "style/persian.py"),
     output:
         REPORT_HTML,
     params:

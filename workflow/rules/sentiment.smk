@@ -3,7 +3,7 @@
 SENTIMENT = f"{RESULTS}/sentiment"
 SENTIMENT_RUN = f"{SENTIMENT}/runs/{{model}}_L{{length}}_s{{seed}}"
 SENTIMENT_CFG = config.get("sentiment", {})
-SENTIMENT_CODE = code("train.py", "models.py", "batching.py", "data/imdb.py")
+SENTIMENT_CODE = code("sentiment/train.py", "sentiment/models.py", "sentiment/batching.py", "data/imdb.py")
 
 
 # Training seeds: the configured list, else the top-level seed.
@@ -47,7 +47,7 @@ rule sentiment_train:
     benchmark:
         "benchmarks/sentiment_train/{model}_L{length}_s{seed}.tsv"
     shell:
-        "python -m rnnlab.train fit --data {input.data} --model {wildcards.model}"
+        "python -m rnnlab.sentiment.train fit --data {input.data} --model {wildcards.model}"
         " --length {wildcards.length} --seed {wildcards.seed} --hyper {params.hyper:q}"
         " --device {params.device} --threads {threads} --out-dir {params.out_dir} > {log} 2>&1"
 
@@ -55,7 +55,7 @@ rule sentiment_train:
 rule sentiment_aggregate:
     input:
         metrics=SENTIMENT_METRICS,
-        code=code("sentiment_summary.py", "models.py"),
+        code=code("sentiment/summary.py", "sentiment/models.py"),
     output:
         table=f"{SENTIMENT}/accuracy.csv",
         summary=f"{SENTIMENT}/summary.json",
@@ -64,7 +64,7 @@ rule sentiment_aggregate:
     log:
         "logs/sentiment_aggregate.log",
     shell:
-        "python -m rnnlab.sentiment_summary aggregate --metrics {input.metrics} --table {output.table}"
+        "python -m rnnlab.sentiment.summary aggregate --metrics {input.metrics} --table {output.table}"
         " --summary {output.summary} > {log} 2>&1"
 
 
@@ -72,7 +72,7 @@ rule sentiment_figure:
     input:
         summary=rules.sentiment_aggregate.output.summary,
         font=FONT_MANIFEST,
-        code=code("sentiment_summary.py", "models.py", "plots.py", "persian.py"),
+        code=code("sentiment/summary.py", "sentiment/models.py", "style/plots.py", "style/persian.py"),
     output:
         figure=f"{SENTIMENT}/accuracy_vs_length.svg",
     conda:
@@ -80,7 +80,7 @@ rule sentiment_figure:
     log:
         "logs/sentiment_figure.log",
     shell:
-        "python -m rnnlab.sentiment_summary plot --summary {input.summary} --font {input.font}"
+        "python -m rnnlab.sentiment.summary plot --summary {input.summary} --font {input.font}"
         " --figure {output.figure} > {log} 2>&1"
 
 
@@ -121,9 +121,9 @@ PROBE_CHECKPOINTS = {
 }
 # `--trained rnn=<path> lstm=<path>`: the same paths the rules take as inputs.
 PROBE_TRAINED_ARG = " ".join(f"{model}={path}" for model, path in PROBE_CHECKPOINTS.items())
-PROBE_CODE = ("models.py", "data/imdb.py", "probes/__init__.py", "probes/selection.py",
+PROBE_CODE = ("sentiment/models.py", "data/imdb.py", "probes/__init__.py", "probes/selection.py",
               "probes/unroll.py")
-PROBE_PLOT_CODE = ("plots.py", "persian.py", "report/fonts.py", "probes/figures.py")
+PROBE_PLOT_CODE = ("style/plots.py", "style/persian.py", "style/fonts.py", "probes/figures.py")
 PROBE_GRADIENTS_DIR = f"{SENTIMENT}/gradients"
 PROBE_HIDDEN_DIR = f"{SENTIMENT}/hidden"
 

@@ -105,7 +105,7 @@ rule theory_figure:
     input:
         results=f"{THEORY}/{{figure}}.json",
         font=FONT_MANIFEST,
-        code=code("theory/figures.py", "plots.py", "persian.py", "report/fonts.py"),
+        code=code("theory/figures.py", "style/plots.py", "style/persian.py", "style/fonts.py"),
     output:
         f"{THEORY}/fig_{{figure}}.svg",
     wildcard_constraints:

@@ -17,9 +17,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from rnnlab import plots
 from rnnlab.forecast.models import ARCHITECTURES
 from rnnlab.runtime import cli, read_json
+from rnnlab.style import plots
 
 WINDOW_LABELS = {"calm": "پنجرهٔ آرام", "peak": "پنجره با جهش تند", "typical": "پنجرهٔ معمولی"}
 GATE_LABELS = {

@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rnnlab import plots
 from rnnlab.errors import RnnlabError
+from rnnlab.style import plots
 
 PANEL_ORDER = ("rnn", "lstm")
 CLASS_KEYS = {1: "pos", 0: "neg"}

@@ -38,10 +38,10 @@ import torch
 from torch.nn import functional as F
 
 from rnnlab.errors import RnnlabError
-from rnnlab.models import SentimentRNN, load_checkpoint
 from rnnlab.probes.selection import load_split, model_paths, select_balanced
 from rnnlab.probes.unroll import as_float64, fused_stepwise, replay
 from rnnlab.runtime import cli, seed_everything, set_threads, write_json
+from rnnlab.sentiment.models import SentimentRNN, load_checkpoint
 
 QUANTITIES = ("h", "c", "x")
 HORIZON_DEFINITION = (
@@ -239,7 +239,7 @@ def choose_batch(
 def initial_model(checkpoint_path: str | Path) -> SentimentRNN:
     """The run's weights before its first update, rebuilt from its checkpoint.
 
-    `rnnlab.train.train_run` calls `seed_everything(seed)` and then constructs
+    `rnnlab.sentiment.train.train_run` calls `seed_everything(seed)` and then constructs
     `SentimentRNN(**config)` before drawing anything else, so the same two calls
     here give bit-identical initial weights (a test runs the trainer to check
     this contract). The checkpoint stores both the seed and the config.
@@ -250,7 +250,7 @@ def initial_model(checkpoint_path: str | Path) -> SentimentRNN:
     if "seed" not in state:
         raise RnnlabError(
             f"{path} does not record its training seed, so its initial weights cannot be "
-            "rebuilt; retrain it with the current `rnnlab.train` or set "
+            "rebuilt; retrain it with the current `rnnlab.sentiment.train` or set "
             "probes.gradients.initial_weights: false."
         )
     seed_everything(int(state["seed"]))

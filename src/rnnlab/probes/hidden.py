@@ -32,10 +32,10 @@ import pandas as pd
 import torch
 
 from rnnlab.errors import RnnlabError
-from rnnlab.models import SentimentRNN, load_checkpoint
 from rnnlab.probes.selection import CLASS_NAMES, load_split, model_paths, select_balanced
 from rnnlab.probes.unroll import as_float64, replay
 from rnnlab.runtime import cli, set_threads, write_json
+from rnnlab.sentiment.models import SentimentRNN, load_checkpoint
 
 
 def trajectories(

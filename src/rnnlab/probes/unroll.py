@@ -25,7 +25,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from rnnlab.errors import RnnlabError
-from rnnlab.models import SentimentRNN
+from rnnlab.sentiment.models import SentimentRNN
 
 Hook = Callable[[int, torch.Tensor], None]
 # (x_t, h_{t-1}, c_{t-1}) -> (h_t, c_t); the RNN passes c through untouched.

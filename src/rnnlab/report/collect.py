@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from rnnlab.errors import RnnlabError
-from rnnlab.report.fonts import sha256_of
 from rnnlab.runtime import cli, read_json, write_json
+from rnnlab.style.fonts import sha256_of
 
 VOLATILE = "volatile"
 PACKAGES = (
@@ -217,7 +217,7 @@ def _jalali_new_year(year: int) -> int:
 
 
 def jalali_text(day: dt.date) -> str:
-    from rnnlab.persian import fa
+    from rnnlab.style.persian import fa
 
     year, month, date = gregorian_to_jalali(day)
     return f"{fa(date)} {JALALI_MONTHS[month - 1]} {fa(year)}"

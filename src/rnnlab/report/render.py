@@ -36,11 +36,11 @@ from jinja2 import (
 )
 from markupsafe import Markup
 
-from rnnlab import persian
 from rnnlab.errors import RnnlabError
-from rnnlab.report.fonts import FontSet, font_face_css, load_manifest
 from rnnlab.report.mathsvg import MathRenderer
 from rnnlab.runtime import cli, read_json
+from rnnlab.style import persian
+from rnnlab.style.fonts import FontSet, font_face_css, load_manifest
 
 # (template name under sections/, question number for heading numbers or None)
 # There is no Q5 in the assignment: Q6 keeps its own number.

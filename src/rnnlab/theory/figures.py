@@ -13,7 +13,7 @@ from rnnlab.errors import RnnlabError
 from rnnlab.runtime import cli, read_json
 
 # Colours for the non-recurrent contenders (Okabe-Ito, not used for them elsewhere);
-# the RNN keeps the report-wide colour of rnnlab.plots.
+# the RNN keeps the report-wide colour of rnnlab.style.plots.
 OTHER_STYLE = {
     "mlp": {"color": "#E69F00", "marker": "s", "label": "MLP"},
     "conv": {"color": "#0072B2", "marker": "s", "label": "کانولوشن یک‌بعدی"},
@@ -35,7 +35,7 @@ def addition_figure(results: dict[str, Any], font: str, out: str) -> None:
     """Left: exact-sum accuracy vs number of bits. Right: held-out accuracy vs training pairs."""
     import matplotlib.pyplot as plt
 
-    from rnnlab import plots
+    from rnnlab.style import plots
 
     plots.setup_style(font)
     rnn_style = {**plots.model_style("rnn"), "label": plots.rtl("RNN")}
@@ -73,7 +73,7 @@ def parallelism_figure(results: dict[str, Any], font: str, out: str) -> None:
     """Best time per forward pass vs sequence length, one panel per device measured."""
     import matplotlib.pyplot as plt
 
-    from rnnlab import plots
+    from rnnlab.style import plots
 
     plots.setup_style(font)
     devices = results["devices"]

@@ -2,7 +2,7 @@
 
 Usage in a figure module:
 
-    from rnnlab import plots
+    from rnnlab.style import plots
     plots.setup_style(args.font)               # the FONT_MANIFEST the rule takes as input
     fig, ax = plt.subplots()
     ax.plot(x, y, **plots.model_style("lstm"))  # colour, Persian label, marker
@@ -14,7 +14,7 @@ Usage in a figure module:
 
 Do not pass labels through arabic-reshaper/python-bidi: matplotlib 3.11 shapes
 Persian itself (libraqm), and reshaping twice reverses the text. Do not put
-`rnnlab.persian.num` output into a label either: its bidi isolates (U+2066)
+`rnnlab.style.persian.num` output into a label either: its bidi isolates (U+2066)
 are not in the font; use `plot_number` below.
 """
 
@@ -35,10 +35,10 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import Formatter  # noqa: E402
 
 from rnnlab.errors import RnnlabError  # noqa: E402
-from rnnlab.persian import DECIMAL_SEPARATOR, to_persian_digits  # noqa: E402
 
 # runtime's temp-file-and-rename writer (every job already depends on runtime.py).
 from rnnlab.runtime import _atomic_write as atomic_write  # noqa: E402
+from rnnlab.style.persian import DECIMAL_SEPARATOR, to_persian_digits  # noqa: E402
 
 # Okabe-Ito colours: distinguishable with colour-blindness and in greyscale print.
 MODEL_COLORS: dict[str, str] = {
@@ -102,7 +102,7 @@ def setup_style(font_manifest: str | Path) -> str:
     Returns the font family name. Call once per process before creating figures.
     """
     # Imported here: rnnlab.report imports plots' siblings, not the other way round.
-    from rnnlab.report.fonts import load_manifest
+    from rnnlab.style.fonts import load_manifest
 
     fontset = load_manifest(font_manifest)
     for path in {fontset.regular, fontset.bold}:
@@ -151,7 +151,7 @@ def model_style(key: str) -> dict[str, Any]:
     if key not in MODEL_COLORS:
         raise RnnlabError(
             f"unknown model key {key!r} for a figure; use one of {sorted(MODEL_COLORS)} "
-            "or add it to MODEL_COLORS/MODEL_LABELS in rnnlab/plots.py."
+            "or add it to MODEL_COLORS/MODEL_LABELS in rnnlab/style/plots.py."
         )
     return {"color": MODEL_COLORS[key], "label": MODEL_LABELS[key], "marker": MODEL_MARKERS[key]}
 

@@ -1,11 +1,11 @@
 """Q6-A results: the table of all runs, the report summary and the accuracy-vs-length figure.
 
-    python -m rnnlab.sentiment_summary aggregate --metrics run/metrics.json ... \\
+    python -m rnnlab.sentiment.summary aggregate --metrics run/metrics.json ... \\
         --table accuracy.csv --summary summary.json
-    python -m rnnlab.sentiment_summary plot --summary summary.json --font fonts.json \\
+    python -m rnnlab.sentiment.summary plot --summary summary.json --font fonts.json \\
         --figure accuracy_vs_length.svg
 
-Kept apart from `rnnlab.train` so that editing the table or the figure does not
+Kept apart from `rnnlab.sentiment.train` so that editing the table or the figure does not
 invalidate the trained models (Snakemake reruns a job when its code changes).
 The summary states every comparison the report makes (winner and margin per
 length, trend per model) so templates never hard-code a winner.
@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from rnnlab.errors import RnnlabError
-from rnnlab.models import CELLS
 from rnnlab.runtime import cli, read_json, write_json
+from rnnlab.sentiment.models import CELLS
 
 TABLE_COLUMNS = (
     "model",
@@ -176,7 +176,7 @@ def plot_accuracy(summary: dict[str, Any], font_manifest: str | Path, figure: st
     """Test accuracy against length, both models on one axis; error bars = std over seeds."""
     import matplotlib.pyplot as plt
 
-    from rnnlab import plots  # sets the Agg backend
+    from rnnlab.style import plots  # sets the Agg backend
 
     plots.setup_style(font_manifest)
     fig, ax = plt.subplots(figsize=(6.0, 3.8))
@@ -234,7 +234,7 @@ def cmd_plot(args: argparse.Namespace) -> None:
 
 def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m rnnlab.sentiment_summary", description=__doc__.split("\n")[0]
+        prog="python -m rnnlab.sentiment.summary", description=__doc__.split("\n")[0]
     )
     sub = parser.add_subparsers(dest="command", required=True)
     agg = sub.add_parser("aggregate", help="table and summary of all runs")

@@ -2,10 +2,10 @@
 
 Command (the `sentiment_train` rule in workflow/rules/sentiment.smk):
 
-    python -m rnnlab.train fit --data encoded.pt --model lstm --length 200 --seed 0 \\
+    python -m rnnlab.sentiment.train fit --data encoded.pt --model lstm --length 200 --seed 0 \\
         --hyper '{...}' --out-dir results/sentiment/runs/lstm_L200_s0 --threads 1
 
-`rnnlab.sentiment_summary` aggregates the runs into the table and the figure.
+`rnnlab.sentiment.summary` aggregates the runs into the table and the figure.
 
 Method. Reviews are cut to their first (or last, as the data was encoded) L tokens
 and padded on the right; the logit is read at each review's last real token
@@ -35,9 +35,7 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
-from rnnlab.batching import bucketed_order, epoch_generator, iterate, sorted_order
 from rnnlab.errors import RnnlabError
-from rnnlab.models import CELLS, SentimentRNN, count_parameters
 from rnnlab.runtime import (
     cli,
     read_json,
@@ -47,6 +45,8 @@ from rnnlab.runtime import (
     set_threads,
     write_json,
 )
+from rnnlab.sentiment.batching import bucketed_order, epoch_generator, iterate, sorted_order
+from rnnlab.sentiment.models import CELLS, SentimentRNN, count_parameters
 
 SPLITS = ("train", "val", "test")
 CURVE_COLUMNS = (
@@ -594,7 +594,7 @@ def cmd_fit(args: argparse.Namespace) -> None:
 
 def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m rnnlab.train", description=__doc__.split("\n")[0]
+        prog="python -m rnnlab.sentiment.train", description=__doc__.split("\n")[0]
     )
     sub = parser.add_subparsers(dest="command", required=True)
     fit = sub.add_parser("fit", help="train one (model, length, seed) run")

@@ -12,7 +12,7 @@ The manifest (`resources/fonts/fonts.json`, FONT_MANIFEST in common.smk) names
 the family, the regular and bold files (relative to the manifest when they live
 beside it) and their checksums; figures and the PDF read only the manifest.
 
-    python -m rnnlab.report.fonts --out resources/fonts/fonts.json --params '<json>'
+    python -m rnnlab.style.fonts --out resources/fonts/fonts.json --params '<json>'
 """
 
 from __future__ import annotations
@@ -244,7 +244,7 @@ def font_face_css(fontset: FontSet) -> str:
 
 
 def _main(argv: list[str] | None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m rnnlab.report.fonts", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m rnnlab.style.fonts", description=__doc__)
     parser.add_argument("--out", required=True, type=Path, help="manifest to write")
     parser.add_argument("--params", required=True, help="the config's report.font section as JSON")
     parser.add_argument("--npm", default="npm", help="npm executable")

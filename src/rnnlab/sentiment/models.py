@@ -134,7 +134,7 @@ def load_checkpoint(path: str | Path) -> SentimentRNN:
     if not isinstance(state, dict) or "model_config" not in state or "model_state" not in state:
         raise RnnlabError(
             f"{path} is not a SentimentRNN checkpoint (needs 'model_config' and 'model_state'); "
-            "retrain it with `python -m rnnlab.train`."
+            "retrain it with `python -m rnnlab.sentiment.train`."
         )
     model = SentimentRNN(**state["model_config"])
     model.load_state_dict(state["model_state"])

@@ -1,0 +1,1 @@
+"""The look shared by figures and the report: figure style, Persian numbers, fonts, names."""
