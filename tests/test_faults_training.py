@@ -13,7 +13,7 @@ import pytest
 import yaml
 from conftest import run_snakemake, smoke_config, snakemake_cmd
 
-from rnnlab.verify import TIMING_KEY
+from rnnlab.verify import is_timing_key
 
 RUN = "results/sentiment/runs/{model}_L10_s0"
 
@@ -29,7 +29,7 @@ def training_config(workdir: Path, **hyper) -> Path:
 
 def metrics_without_timings(run_dir: Path) -> dict:
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    return {k: v for k, v in metrics.items() if not TIMING_KEY.search(k)}
+    return {k: v for k, v in metrics.items() if not is_timing_key(k)}
 
 
 @pytest.fixture(scope="module")

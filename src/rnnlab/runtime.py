@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import glob
+import io
 import json
 import os
 import random
@@ -12,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from rnnlab.errors import RnnlabError
+from rnnlab.errors import RnnlabError, describe_os_error
 
 
 def set_threads(threads: int) -> None:
@@ -57,28 +59,131 @@ def resolve_device(name: str = "cpu") -> Any:
     return torch.device(name)
 
 
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write to a temp file in the same folder, then rename: a killed job leaves no half file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
+#: Marks the temp files of atomic writes: `.<name>.rnnlab-tmp-<pid>-<random><suffix>`.
+TMP_MARK = ".rnnlab-tmp-"
+
+
+def _pid_alive(pid: int) -> bool:
     try:
-        write(Path(tmp))
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def remove_stale_temps(path: Path) -> list[Path]:
+    """Delete temp files that a killed writer of `path` left beside it; return them.
+
+    A temp file names its writer's process id: one whose process is gone is stale.
+    The names older code used (`x.tmp`, `x.tmp.npz`, `.x.tmp`) are removed too.
+    """
+    removed = []
+    legacy = {
+        path.with_suffix(".tmp"),
+        path.with_suffix(".tmp.npz"),
+        path.with_name(f".{path.name}.tmp"),
+    }
+    candidates = set(path.parent.glob(f".{glob.escape(path.name)}{TMP_MARK}*")) | legacy
+    for tmp in sorted(candidates):
+        if not tmp.is_file():
+            continue
+        if TMP_MARK in tmp.name:
+            pid = tmp.name.split(TMP_MARK, 1)[1].split("-", 1)[0]
+            if pid.isdigit() and _pid_alive(int(pid)):
+                continue
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+            removed.append(tmp)
+    return removed
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
+    """Write through `write(temp_path)` to a temp file beside `path`, then rename.
+
+    The one way every rnnlab output is written: a killed job leaves no half file
+    under the real name (a later write of the same path removes its temp file),
+    and a full or read-only disk raises RnnlabError naming `path` and the fix.
+    The temp name keeps `path`'s suffix, for writers that choose a format by it.
+    """
+    path = Path(path)
+    tmp: Path | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(path)
+        fd, name = tempfile.mkstemp(
+            prefix=f".{path.name}{TMP_MARK}{os.getpid()}-", suffix=path.suffix, dir=path.parent
+        )
+        os.close(fd)
+        tmp = Path(name)
+        write(tmp)
         # mkstemp creates 0600; give the file the mode a plain open() would have.
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
+    except OSError as err:
+        raise RnnlabError(describe_os_error(err, "write", path)) from err
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        if tmp is not None and tmp.exists():
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+
+
+# The private name earlier modules import.
+_atomic_write = atomic_write
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """UTF-8 text, atomically."""
+    atomic_write(Path(path), lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def write_bytes(path: str | Path, data: bytes) -> None:
+    atomic_write(Path(path), lambda p: p.write_bytes(data))
 
 
 def write_json(path: str | Path, obj: Any) -> None:
     """Stable JSON (sorted keys, fixed indent) written atomically."""
     text = json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    _atomic_write(Path(path), lambda p: p.write_text(text, encoding="utf-8"))
+    write_text(path, text)
+
+
+def write_csv(path: str | Path, frame: Any, **to_csv: Any) -> None:
+    """A pandas DataFrame as CSV (UTF-8), atomically; keyword arguments go to `to_csv`."""
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", newline="", encoding="utf-8") as handle:
+            frame.to_csv(handle, **to_csv)
+
+    atomic_write(Path(path), write)
+
+
+def write_rows(path: str | Path, header: list[str], rows: Any) -> None:
+    """Rows (sequences) as CSV with `header` via the csv module, atomically."""
+    import csv
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", newline="", encoding="utf-8") as handle:
+            out = csv.writer(handle)
+            out.writerow(header)
+            out.writerows(rows)
+
+    atomic_write(Path(path), write)
+
+
+def save_npz(path: str | Path, **arrays: Any) -> None:
+    """np.savez, atomically (through a handle: numpy would append `.npz` to a name)."""
+    import numpy as np
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
+
+    atomic_write(Path(path), write)
 
 
 def read_json(path: str | Path) -> Any:
@@ -89,17 +194,29 @@ def save_torch(path: str | Path, obj: Any) -> None:
     """torch.save, atomically."""
     import torch
 
-    _atomic_write(Path(path), lambda p: torch.save(obj, p))
+    # Serialised in memory first: torch's own file writer reports a full disk as
+    # "basic_ios::clear: iostream error"; Python's write raises a real OSError.
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    write_bytes(path, buffer.getvalue())
 
 
 def cli(main: Callable[[list[str] | None], int | None]) -> Callable[[], None]:
-    """Wrap a module's `main(argv)` so user errors print one clear line, not a traceback."""
+    """Wrap a module's `main(argv)` so user errors print one clear line, not a traceback.
+
+    RnnlabError and OSError (disk full, permission denied, read-only file system,
+    missing file, ...) print `rnnlab error: ...` on stderr and exit with status 2.
+    """
 
     def run() -> None:
         try:
             code = main(None)
         except RnnlabError as err:
             print(f"rnnlab error: {err}", file=sys.stderr)
+            sys.exit(2)
+        except OSError as err:
+            # A full disk, a read-only folder, a permission: the path and the fix, no traceback.
+            print(f"rnnlab error: {describe_os_error(err)}", file=sys.stderr)
             sys.exit(2)
         sys.exit(code or 0)
 

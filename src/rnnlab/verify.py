@@ -84,6 +84,11 @@ COMMON_KEYS_ONLY: dict[str, str] = {
 TRAINED_SECTIONS = {"q6a", "q6b", "q6c", "q7", "claims"}
 
 
+def is_timing_key(key: str) -> bool:
+    """Whether a key names a measurement of the machine wherever it appears."""
+    return key in TIMING_KEYS
+
+
 def _matches(pattern: str, segments: tuple[str, ...]) -> bool:
     parts = pattern.split("/")
     return len(parts) == len(segments) and all(

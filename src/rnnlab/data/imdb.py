@@ -46,7 +46,7 @@ import pandas as pd
 
 from rnnlab.data.sources import require_file, verify_sha256
 from rnnlab.errors import RnnlabError
-from rnnlab.runtime import cli, save_torch, write_json
+from rnnlab.runtime import cli, save_torch, write_csv, write_json
 
 PAD_ID = 0
 UNK_ID = 1
@@ -281,8 +281,7 @@ def cmd_parse(args: argparse.Namespace, params: dict[str, Any]) -> None:
         args.archive, None, params["expected_counts"], params["max_review_bytes"]
     )
     info["archive_sha256"] = Path(args.checksum).read_text().split()[0]
-    Path(args.reviews).parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(args.reviews, index=False)
+    write_csv(args.reviews, table, index=False)
     write_json(args.report, info)
     print(json.dumps(info, indent=2))
 
@@ -293,14 +292,14 @@ def cmd_tokenize(args: argparse.Namespace, params: dict[str, Any]) -> None:
     out = table[["key", "split", "label", "rating"]].copy()
     out["n_tokens"] = [len(t) for t in tokens]
     out["tokens"] = [" ".join(t) for t in tokens]
-    out.to_csv(args.tokens, index=False)
+    write_csv(args.tokens, out, index=False)
     print(f"tokenized {len(out)} reviews, {int(out['n_tokens'].sum())} tokens")
 
 
 def cmd_split(args: argparse.Namespace, params: dict[str, Any]) -> None:
     table = pd.read_csv(args.tokens, keep_default_na=False, usecols=["key", "split", "label"])
     table["part"] = stratified_validation(table, params["val_fraction"], params["split_seed"])
-    table[["key", "label", "part"]].to_csv(args.splits, index=False)
+    write_csv(args.splits, table[["key", "label", "part"]], index=False)
     print(table.groupby(["part", "label"]).size().to_string())
 
 
@@ -367,7 +366,7 @@ def cmd_stats(args: argparse.Namespace, params: dict[str, Any]) -> None:
     vocab = json.loads(Path(args.vocab).read_text())
     parse_info = json.loads(Path(args.parse_report).read_text())
     stats = length_stats(table, params["lengths"])
-    stats.to_csv(args.stats_csv, index=False)
+    write_csv(args.stats_csv, stats, index=False)
     known = set(vocab["itos"])
     unk_rate = {}
     for part in ("val", "test"):

@@ -43,7 +43,7 @@ import pandas as pd
 
 from rnnlab.data.sources import require_file, sha256_file
 from rnnlab.errors import RnnlabError
-from rnnlab.runtime import cli, write_json
+from rnnlab.runtime import cli, save_npz, write_json
 
 FEATURES = [
     "Global_active_power",
@@ -402,10 +402,7 @@ def _main(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     cfg = PrepConfig.from_dict(json.loads(args.params))
     arrays, report = prepare(args.archive, cfg)
-    Path(args.series).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(args.series).with_suffix(".tmp.npz")
-    np.savez(tmp, **arrays)
-    tmp.replace(args.series)
+    save_npz(args.series, **arrays)
     write_json(args.report, report)
     print(
         json.dumps(

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
-import shutil
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from rnnlab.errors import RnnlabError
-from rnnlab.runtime import cli
+from rnnlab.runtime import atomic_write, cli, write_text
 
 CHUNK = 1 << 20
 
@@ -54,24 +52,38 @@ def verify_sha256(path: str | Path, accepted: list[str], what: str, config_key: 
 
 
 def download(url: str, dest: str | Path, looked_up: list[str], what: str, config_key: str) -> None:
-    """Fetch `url` into `dest` (via a .part file), or fail naming every place looked at."""
+    """Fetch `url` into `dest` atomically, or fail naming every place looked at.
+
+    A network failure names the places and the config key; a failure to write (a
+    full disk) is reported as such by `atomic_write`.
+    """
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
     print(f"downloading {what} from {url} -> {dest}", flush=True)
-    try:
-        with urllib.request.urlopen(url, timeout=60) as response, open(part, "wb") as out:
-            shutil.copyfileobj(response, out, CHUNK)
-    except (urllib.error.URLError, OSError, TimeoutError) as err:
-        if part.exists():
-            part.unlink()
+
+    def network_error(err: BaseException) -> RnnlabError:
         places = "\n  ".join([*looked_up, url])
-        raise RnnlabError(
+        return RnnlabError(
             f"the {what} is not available. Looked in:\n  {places}\n"
             f"and the download failed ({err}). Fix: put a copy at one of those paths, "
             f"or set `{config_key}` in the config to where your copy is."
-        ) from None
-    os.replace(part, dest)
+        )
+
+    def fetch(tmp: Path) -> None:
+        try:
+            response = urllib.request.urlopen(url, timeout=60)
+        except (urllib.error.URLError, OSError, TimeoutError, ValueError) as err:
+            raise network_error(err) from None
+        with response, open(tmp, "wb") as out:
+            while True:
+                try:
+                    chunk = response.read(CHUNK)
+                except (OSError, TimeoutError) as err:
+                    raise network_error(err) from None
+                if not chunk:
+                    break
+                out.write(chunk)  # an OSError here is the disk's: atomic_write names it
+
+    atomic_write(dest, fetch)
 
 
 def _main(argv: list[str] | None) -> int:
@@ -94,8 +106,7 @@ def _main(argv: list[str] | None) -> int:
     if args.command == "verify":
         require_file(args.path, args.what, args.config_key.rsplit(".", 1)[0] + ".archive")
         found = verify_sha256(args.path, args.sha256, args.what, args.config_key)
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(f"{found}  {Path(args.path).name}\n")
+        write_text(args.out, f"{found}  {Path(args.path).name}\n")
         print(f"{args.what} {args.path}: sha256 {found} accepted")
         return 0
     download(args.url, args.dest, args.looked_up, args.what, args.config_key)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,7 +29,7 @@ from torch import nn
 from rnnlab.data.power import FEATURES, load_series, window_targets, windows_for
 from rnnlab.errors import RnnlabError
 from rnnlab.forecast.train import load_model
-from rnnlab.runtime import cli, set_threads, write_json
+from rnnlab.runtime import cli, save_npz, set_threads, write_json
 
 TOLERANCE = 1e-4
 
@@ -273,10 +272,7 @@ def _main(argv: list[str] | None) -> int:
         }
     stats["length"] = length
     stats["target"] = FEATURES[series.target_index]
-    Path(args.out_npz).parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(args.out_npz).with_suffix(".tmp.npz")
-    np.savez(tmp, **arrays)
-    tmp.replace(args.out_npz)
+    save_npz(args.out_npz, **arrays)
     write_json(args.out_json, stats)
     print(json.dumps(stats["deviation"]), flush=True)
     return 0

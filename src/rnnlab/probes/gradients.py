@@ -40,7 +40,7 @@ from torch.nn import functional as F
 from rnnlab.errors import RnnlabError
 from rnnlab.probes.selection import load_split, model_paths, select_balanced
 from rnnlab.probes.unroll import as_float64, fused_stepwise, replay
-from rnnlab.runtime import cli, seed_everything, set_threads, write_json
+from rnnlab.runtime import cli, seed_everything, set_threads, write_csv, write_json
 from rnnlab.sentiment.models import SentimentRNN, load_checkpoint
 
 QUANTITIES = ("h", "c", "x")
@@ -319,10 +319,14 @@ def cmd_measure(args: argparse.Namespace, params: dict[str, Any]) -> None:
             )
         entry["fused_max_rel_diff"] = fused_agreement(as_float64(model), ids, lengths, labels)
         models[name] = entry
-    pd.concat(tables, ignore_index=True).to_csv(args.steps_csv, index=False, float_format="%.6e")
-    pd.DataFrame(
-        {"key": keys, "label": labels.numpy(), "n_tokens": _true_lengths(part, keys)}
-    ).to_csv(args.batch_csv, index=False)
+    write_csv(
+        args.steps_csv, pd.concat(tables, ignore_index=True), index=False, float_format="%.6e"
+    )
+    write_csv(
+        args.batch_csv,
+        pd.DataFrame({"key": keys, "label": labels.numpy(), "n_tokens": _true_lengths(part, keys)}),
+        index=False,
+    )
     write_json(
         args.summary,
         {

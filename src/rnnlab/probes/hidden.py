@@ -34,7 +34,7 @@ import torch
 from rnnlab.errors import RnnlabError
 from rnnlab.probes.selection import CLASS_NAMES, load_split, model_paths, select_balanced
 from rnnlab.probes.unroll import as_float64, replay
-from rnnlab.runtime import cli, set_threads, write_json
+from rnnlab.runtime import cli, set_threads, write_csv, write_json
 from rnnlab.sentiment.models import SentimentRNN, load_checkpoint
 
 
@@ -214,8 +214,8 @@ def cmd_measure(args: argparse.Namespace, params: dict[str, Any]) -> None:
         name: load_checkpoint(path) for name, path in model_paths(args.trained, "--trained").items()
     }
     norms, accuracy = measure(models, part, reviews, float(params["saturation_level"]))
-    norms.to_csv(args.norms_csv, index=False, float_format="%.6e")
-    reviews.drop(columns="row").to_csv(args.reviews_csv, index=False, float_format="%.6f")
+    write_csv(args.norms_csv, norms, index=False, float_format="%.6e")
+    write_csv(args.reviews_csv, reviews.drop(columns="row"), index=False, float_format="%.6f")
     summary_models = {}
     for name, model in models.items():
         entry = summarise_model(

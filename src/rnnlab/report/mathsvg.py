@@ -17,6 +17,7 @@ from pathlib import Path
 from markupsafe import Markup, escape
 
 from rnnlab.errors import RnnlabError
+from rnnlab.runtime import write_text
 
 # ziamath sizes are CSS px; 11pt body text = 14.67 px.
 INLINE_SIZE = 14.7
@@ -50,10 +51,7 @@ class MathRenderer:
                 "fix the LaTeX in the template."
             ) from err
         if cached is not None:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_suffix(".tmp")
-            tmp.write_text(svg, encoding="utf-8")
-            tmp.replace(cached)
+            write_text(cached, svg)
         return svg
 
     def image(self, latex: str, display: bool = False) -> Markup:

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from rnnlab.errors import RnnlabError
-from rnnlab.runtime import cli
+from rnnlab.runtime import atomic_write, cli
 
 
 class _Problems(logging.Handler):
@@ -52,10 +52,7 @@ def write_pdf(html: Path, out: Path) -> tuple[int, float]:
                 + "; ".join(fatal[:5])
                 + " (a figure or font path in the HTML does not exist; rerun its rule)"
             )
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        document.write_pdf(str(tmp))
-        tmp.replace(out)
+        atomic_write(out, lambda tmp: document.write_pdf(str(tmp)))
     finally:
         logger.removeHandler(problems)
     for message in problems.messages:

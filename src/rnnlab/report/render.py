@@ -38,7 +38,7 @@ from markupsafe import Markup
 
 from rnnlab.errors import RnnlabError
 from rnnlab.report.mathsvg import MathRenderer
-from rnnlab.runtime import cli, read_json
+from rnnlab.runtime import cli, read_json, write_text
 from rnnlab.style import persian
 from rnnlab.style.fonts import FontSet, font_face_css, load_manifest
 
@@ -293,10 +293,7 @@ def _main(argv: list[str] | None) -> int:
         json.loads(args.params),
         args.math_cache,
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_suffix(".tmp")
-    tmp.write_text(document, encoding="utf-8")
-    tmp.replace(args.out)
+    write_text(args.out, document)
     print(f"html: {args.out} ({len(document)} characters)")
     return 0
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnlab.errors import RnnlabError
-from rnnlab.runtime import cli, read_json, write_json
+from rnnlab.runtime import atomic_write, cli, read_json, write_json
 from rnnlab.sentiment.models import CELLS
 
 TABLE_COLUMNS = (
@@ -161,15 +161,16 @@ def aggregate(metrics_paths: list[str | Path]) -> tuple[list[dict[str, Any]], di
 
 
 def write_table(rows: list[dict[str, Any]], path: str | Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=TABLE_COLUMNS)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(
-                {k: (round(v, 6) if isinstance(v, float) else v) for k, v in row.items()}
-            )
+    def write(tmp: Path) -> None:
+        with open(tmp, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=TABLE_COLUMNS)
+            writer.writeheader()
+            for row in rows:
+                writer.writerow(
+                    {k: (round(v, 6) if isinstance(v, float) else v) for k, v in row.items()}
+                )
+
+    atomic_write(path, write)
 
 
 def plot_accuracy(summary: dict[str, Any], font_manifest: str | Path, figure: str | Path) -> None:

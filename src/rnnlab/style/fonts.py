@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnlab.errors import RnnlabError
-from rnnlab.runtime import cli, read_json, write_json
+from rnnlab.runtime import cli, read_json, write_bytes, write_json
 
 NOTO_PACKAGE = "fontpkg_noto_sans_arabic"
 NOTO_FILE = "NotoSansArabic[wdth,wght].ttf"
@@ -127,7 +127,7 @@ def fetch_vazirmatn(
             if source is None:
                 raise RnnlabError(f"{tarball.name}: {member} is not a file")
             out = target / Path(member).name
-            out.write_bytes(source.read())
+            write_bytes(out, source.read())
             files[role] = str(out.relative_to(folder))
     return {
         "family": "Vazirmatn",

@@ -37,7 +37,7 @@ from matplotlib.ticker import Formatter  # noqa: E402
 from rnnlab.errors import RnnlabError  # noqa: E402
 
 # runtime's temp-file-and-rename writer (every job already depends on runtime.py).
-from rnnlab.runtime import _atomic_write as atomic_write  # noqa: E402
+from rnnlab.runtime import atomic_write  # noqa: E402
 from rnnlab.style.persian import DECIMAL_SEPARATOR, to_persian_digits  # noqa: E402
 
 # Okabe-Ito colours: distinguishable with colour-blindness and in greyscale print.
