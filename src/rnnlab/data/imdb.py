@@ -52,6 +52,16 @@ PAD_ID = 0
 UNK_ID = 1
 SPECIALS = ["<pad>", "<unk>"]
 LABELS = {"neg": 0, "pos": 1}
+#: The fewest reviews of each label every prepared part (train, val, test) must hold:
+#: below it a model cannot be trained, selected or scored.
+MIN_REVIEWS_PER_LABEL = 1
+#: The fewest real tokens (besides <pad> and <unk>) the vocabulary must hold.
+MIN_VOCAB_TOKENS = 1
+PART_FIX = {
+    "train": "lower `imdb.val_fraction` or use a larger archive (`imdb.archive`)",
+    "val": "raise `imdb.val_fraction` or use a larger archive (`imdb.archive`)",
+    "test": "use an archive with test reviews of both labels (`imdb.archive`)",
+}
 MEMBER = re.compile(r"(?:^|/)(train|test)/(pos|neg)/(\d+)_(\d+)\.txt$")
 TAG = re.compile(r"<[^>]*>")
 TOKEN = re.compile(r"[^\W_]+(?:'[^\W_]+)*|[!?]")
@@ -123,8 +133,21 @@ def iter_reviews(
 
 
 def check_counts(table: pd.DataFrame, expected: dict[str, int] | None) -> None:
-    """The published dataset: 25,000 reviews per split, half positive and half negative."""
+    """The published dataset: 25,000 reviews per split, half positive and half negative.
+
+    Without `expected` (a reduced archive) each split must still hold both labels.
+    """
     if not expected:
+        for split in ("train", "test"):
+            labels = table.loc[table["split"] == split, "label"]
+            pos, neg = int((labels == 1).sum()), int((labels == 0).sum())
+            if min(pos, neg) < MIN_REVIEWS_PER_LABEL:
+                raise RnnlabError(
+                    f"the IMDb archive's {split} split has {pos} positive and {neg} negative "
+                    f"reviews; a sentiment classifier needs both labels. Point `imdb.archive` "
+                    f"at an archive with {split}/pos and {split}/neg reviews "
+                    f"(`imdb.expected_counts` is null, so no counts are checked)."
+                )
         return
     for split, total in expected.items():
         part = table[table["split"] == split]
@@ -299,8 +322,35 @@ def cmd_tokenize(args: argparse.Namespace, params: dict[str, Any]) -> None:
 def cmd_split(args: argparse.Namespace, params: dict[str, Any]) -> None:
     table = pd.read_csv(args.tokens, keep_default_na=False, usecols=["key", "split", "label"])
     table["part"] = stratified_validation(table, params["val_fraction"], params["split_seed"])
+    check_parts(table)
     write_csv(args.splits, table[["key", "label", "part"]], index=False)
     print(table.groupby(["part", "label"]).size().to_string())
+
+
+def check_parts(table: pd.DataFrame) -> None:
+    """Every prepared part holds at least MIN_REVIEWS_PER_LABEL reviews of each label."""
+    problems, fixes = [], []
+    for part in ("train", "val", "test"):
+        labels = table.loc[table["part"] == part, "label"]
+        pos, neg = int((labels == 1).sum()), int((labels == 0).sum())
+        if min(pos, neg) < MIN_REVIEWS_PER_LABEL:
+            problems.append(f"{part} has {pos} positive and {neg} negative reviews")
+            fixes.append(PART_FIX[part])
+    if problems:
+        raise RnnlabError(
+            f"the prepared IMDb split is too small: {'; '.join(problems)} (each part needs "
+            f"at least {MIN_REVIEWS_PER_LABEL} of each label). Fix: {'; '.join(fixes)}."
+        )
+
+
+def check_vocab(itos: list[str], params: dict[str, Any]) -> None:
+    if len(itos) - len(SPECIALS) < MIN_VOCAB_TOKENS:
+        raise RnnlabError(
+            f"the IMDb vocabulary has {len(itos)} ids: only {', '.join(SPECIALS[: len(itos)])}, "
+            f"no word (min_freq {params.get('min_freq')}, max_size {params.get('max_size')}). "
+            f"Lower `imdb.vocab_min_freq` or raise `imdb.vocab_max_size` above "
+            f"{len(SPECIALS)}, or check that the train reviews are not empty (`imdb.archive`)."
+        )
 
 
 def _tokens_with_parts(tokens_csv: str, splits_csv: str) -> pd.DataFrame:
@@ -316,6 +366,7 @@ def cmd_vocab(args: argparse.Namespace, params: dict[str, Any]) -> None:
     table = _tokens_with_parts(args.tokens, args.splits)
     train = [s.split() for s in table.loc[table["part"] == "train", "tokens"]]
     itos = build_vocab(train, params["min_freq"], params["max_size"])
+    check_vocab(itos, params)
     known = set(itos)
     total = sum(len(t) for t in train)
     covered = sum(tok in known for tokens in train for tok in tokens)
@@ -338,7 +389,10 @@ def cmd_encode(args: argparse.Namespace, params: dict[str, Any]) -> None:
     import torch
 
     table = _tokens_with_parts(args.tokens, args.splits)
-    itos = json.loads(Path(args.vocab).read_text())["itos"]
+    check_parts(table)
+    vocab = json.loads(Path(args.vocab).read_text(encoding="utf-8"))
+    itos = vocab["itos"]
+    check_vocab(itos, vocab)
     data: dict[str, Any] = {
         "vocab_size": len(itos),
         "pad_id": PAD_ID,

@@ -172,6 +172,9 @@ class PrepConfig:
     target: str
     sha256: tuple[str, ...]
     archive_sha256: tuple[str, ...] = ()
+    # The longest forecast window (`forecast.lengths`): each split must hold one clean
+    # window of it, checked here once instead of in every training job.
+    min_window: int = 1
 
     @classmethod
     def from_dict(cls, cfg: dict[str, Any]) -> PrepConfig:
@@ -191,6 +194,7 @@ class PrepConfig:
             target=str(cfg["target"]),
             sha256=tuple(cfg.get("sha256") or ()),
             archive_sha256=tuple(cfg.get("archive_sha256") or ()),
+            min_window=max(1, int(cfg.get("min_window") or 1)),
         )
 
 
@@ -256,6 +260,36 @@ def split_bounds(n_steps: int, fractions: tuple[float, float, float]) -> dict[st
     return {"train": [0, train_end], "val": [train_end, val_end], "test": [val_end, n_steps]}
 
 
+def clean_windows(values: np.ndarray, bounds: list[int], length: int) -> int:
+    """How many targets of [start, end) have a gap-free window of `length` steps before them."""
+    start, end = bounds
+    if end - start <= length:
+        return 0
+    bad = np.isnan(values[start:end]).any(axis=1).astype(np.int64)
+    prefix = np.r_[0, np.cumsum(bad)]
+    targets = np.arange(length, end - start)
+    return int((prefix[targets + 1] - prefix[targets - length] == 0).sum())
+
+
+def check_splits(values: np.ndarray, bounds: dict[str, list[int]], cfg: PrepConfig) -> None:
+    """Each split holds at least one clean window of `cfg.min_window`; one error names all."""
+    empty = {
+        name: b[1] - b[0]
+        for name, b in bounds.items()
+        if clean_windows(values, b, cfg.min_window) == 0
+    }
+    if empty:
+        listed = ", ".join(f"{name} ({steps} steps)" for name, steps in empty.items())
+        raise RnnlabError(
+            f"the prepared power series has no complete window of {cfg.min_window} steps "
+            f"(the longest of `forecast.lengths`) in the split(s) {listed} of "
+            f"{len(values)} steps at {cfg.resolution_minutes} min. Fix: use a longer series "
+            f"(`power.archive`), change `power.split_fractions` "
+            f"{dict(zip(SPLITS, cfg.split_fractions, strict=True))}, shorten "
+            f"`forecast.lengths`, or raise `power.max_gap_steps` if gaps break the windows."
+        )
+
+
 def prepare(path: str | Path, cfg: PrepConfig) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """The prepared series (arrays for series.npz) and the prep report."""
     # A known archive (the offline .gz) is verified by its own hash; any other form
@@ -272,6 +306,7 @@ def prepare(path: str | Path, cfg: PrepConfig) -> tuple[dict[str, np.ndarray], d
     missing_steps = int(np.isnan(raw).any(axis=1).sum())
     filled, n_filled = fill_short_gaps(raw, cfg.max_gap_steps)
     bounds = split_bounds(len(filled), cfg.split_fractions)
+    check_splits(filled, bounds, cfg)
     train = filled[bounds["train"][0] : bounds["train"][1]]
     mean = np.nanmean(train, axis=0)
     std = np.nanstd(train, axis=0)
