@@ -259,7 +259,11 @@ def render_document(
             f"template syntax error in {err.filename or err.name}:{err.lineno}: {err.message}"
         ) from err
     except TemplateNotFound as err:
-        raise RnnlabError(f"template {err.name} not found under {templates}") from err
+        # An {% include %} of a missing part is an error, never a silent omission.
+        raise RnnlabError(
+            f"{_template_location(err, templates)}template {err.name} not found under "
+            f"{templates}; restore it (e.g. `git checkout -- templates/`) or remove its include"
+        ) from err
     document = isolates_to_spans(document)
     check_links(document)
     unused = sorted(set(figures) - set(figure_map.used))
