@@ -6,6 +6,7 @@ import contextlib
 import glob
 import io
 import json
+import math
 import os
 import random
 import sys
@@ -199,6 +200,37 @@ def save_torch(path: str | Path, obj: Any) -> None:
     buffer = io.BytesIO()
     torch.save(obj, buffer)
     write_bytes(path, buffer.getvalue())
+
+
+def non_finite_keys(config: Any, where: str = "") -> list[str]:
+    """Dotted config keys whose value is a float that is not finite (.inf, .nan).
+
+    JSON Schema's `type: number` accepts YAML's `.inf` and `.nan`; nothing in the
+    config is meant to be infinite, so the workflow refuses them at start.
+    """
+    if isinstance(config, dict):
+        return [
+            key
+            for name, value in config.items()
+            for key in non_finite_keys(value, f"{where}.{name}" if where else str(name))
+        ]
+    if isinstance(config, list | tuple):
+        return [
+            key for i, value in enumerate(config) for key in non_finite_keys(value, f"{where}[{i}]")
+        ]
+    if isinstance(config, float) and not math.isfinite(config):
+        return [f"{where} = {config}"]
+    return []
+
+
+def require_finite(config: Any, where: str = "") -> None:
+    """RnnlabError naming every config key set to .inf or .nan."""
+    bad = non_finite_keys(config, where)
+    if bad:
+        raise RnnlabError(
+            f"config values must be finite numbers: {', '.join(bad)}; set a finite value "
+            f"(e.g. `lr: 0.001`) in the config file."
+        )
 
 
 def cli(main: Callable[[list[str] | None], int | None]) -> Callable[[], None]:

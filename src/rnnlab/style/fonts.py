@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnlab.errors import RnnlabError
-from rnnlab.runtime import cli, read_json, write_bytes, write_json
+from rnnlab.runtime import atomic_write, cli, read_json, write_bytes, write_json
 
 NOTO_PACKAGE = "fontpkg_noto_sans_arabic"
 NOTO_FILE = "NotoSansArabic[wdth,wght].ttf"
@@ -81,8 +81,7 @@ def _npm_tarball(
         candidate = other / tarball.name
         is_other = candidate.exists() and candidate.resolve() != tarball.resolve()
         if is_other and sha256_of(candidate) == sha256:
-            folder.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(candidate, tarball)
+            atomic_write(tarball, lambda tmp, src=candidate: shutil.copyfile(src, tmp))
             return tarball
     if shutil.which(npm) is None:
         raise RnnlabError(f"`{npm}` is not on PATH")
