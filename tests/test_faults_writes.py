@@ -139,21 +139,23 @@ def test_a_killed_writer_s_temp_file_is_removed_by_the_next_write(tmp_path):
     out = tmp_path / "series.npz"
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True).stdout.strip()  # fmt: skip
-    stale = tmp_path / f".series.npz{TMP_MARK}{dead}-abc123.npz"
+    stale = tmp_path / f".series.npz{TMP_MARK}{dead}-abc123"
     legacy = tmp_path / "series.tmp.npz"
-    alive = tmp_path / f".series.npz{TMP_MARK}{os.getpid()}-live.npz"
-    other = tmp_path / f".other.npz{TMP_MARK}{dead}-abc123.npz"
-    for path in (stale, legacy, alive, other):
+    old_mkstemp = tmp_path / ".series.npz.k2j_9x0a"
+    alive = tmp_path / f".series.npz{TMP_MARK}{os.getpid()}-live"
+    other = tmp_path / f".other.npz{TMP_MARK}{dead}-abc123"
+    for path in (stale, legacy, old_mkstemp, alive, other):
         path.write_bytes(b"half")
     runtime.save_npz(out, x=[1, 2, 3])
     left = sorted(p.name for p in tmp_path.iterdir())
     assert left == sorted([out.name, alive.name, other.name])
 
 
-def test_atomic_write_keeps_the_suffix_and_normal_mode(tmp_path):
+def test_atomic_write_temp_is_hidden_and_the_file_gets_the_normal_mode(tmp_path):
     seen = []
-    atomic_write(tmp_path / "a.npz", lambda tmp: (seen.append(tmp.suffix), tmp.write_bytes(b"")))
-    assert seen == [".npz"]
+    atomic_write(tmp_path / "a.json", lambda tmp: (seen.append(tmp.name), tmp.write_bytes(b"")))
+    assert seen[0].startswith(f".a.json{TMP_MARK}{os.getpid()}-")
+    assert not seen[0].endswith(".json")
     umask = os.umask(0)
     os.umask(umask)
     assert (tmp_path / "a.npz").stat().st_mode & 0o777 == 0o666 & ~umask

@@ -9,6 +9,7 @@ import json
 import math
 import os
 import random
+import re
 import sys
 import tempfile
 from collections.abc import Callable
@@ -60,8 +61,10 @@ def resolve_device(name: str = "cpu") -> Any:
     return torch.device(name)
 
 
-#: Marks the temp files of atomic writes: `.<name>.rnnlab-tmp-<pid>-<random><suffix>`.
+#: Marks the temp files of atomic writes: `.<name>.rnnlab-tmp-<pid>-<random>` (hidden,
+#: and not ending in the output's suffix, so no `*.json` pattern picks one up).
 TMP_MARK = ".rnnlab-tmp-"
+_MKSTEMP_TAIL = re.compile(r"[a-z0-9_]{8}")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -85,6 +88,13 @@ def remove_stale_temps(path: Path) -> list[Path]:
         path.with_suffix(".tmp"),
         path.with_suffix(".tmp.npz"),
         path.with_name(f".{path.name}.tmp"),
+        path.with_name(f".{path.stem}.tmp{path.suffix}"),
+    }
+    # Older writers' mkstemp names: `.<name>.` and eight random characters.
+    legacy |= {
+        p
+        for p in path.parent.glob(f".{glob.escape(path.name)}.????????")
+        if _MKSTEMP_TAIL.fullmatch(p.name[len(path.name) + 2 :])
     }
     candidates = set(path.parent.glob(f".{glob.escape(path.name)}{TMP_MARK}*")) | legacy
     for tmp in sorted(candidates):
@@ -106,7 +116,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
     The one way every rnnlab output is written: a killed job leaves no half file
     under the real name (a later write of the same path removes its temp file),
     and a full or read-only disk raises RnnlabError naming `path` and the fix.
-    The temp name keeps `path`'s suffix, for writers that choose a format by it.
+    `write` must not choose a format from the temp file's name (pass it explicitly).
     """
     path = Path(path)
     tmp: Path | None = None
@@ -114,7 +124,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temps(path)
         fd, name = tempfile.mkstemp(
-            prefix=f".{path.name}{TMP_MARK}{os.getpid()}-", suffix=path.suffix, dir=path.parent
+            prefix=f".{path.name}{TMP_MARK}{os.getpid()}-", dir=path.parent
         )
         os.close(fd)
         tmp = Path(name)
