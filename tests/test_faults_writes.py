@@ -158,7 +158,7 @@ def test_atomic_write_temp_is_hidden_and_the_file_gets_the_normal_mode(tmp_path)
     assert not seen[0].endswith(".json")
     umask = os.umask(0)
     os.umask(umask)
-    assert (tmp_path / "a.npz").stat().st_mode & 0o777 == 0o666 & ~umask
+    assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_write_errors_inside_the_library_are_rnnlab_errors(tmp_path, monkeypatch):
