@@ -43,7 +43,7 @@ import pandas as pd
 
 from rnnlab.data.sources import require_file, sha256_file
 from rnnlab.errors import RnnlabError
-from rnnlab.runtime import cli, save_npz, write_json, write_text
+from rnnlab.runtime import cli, require_finite, save_npz, write_json, write_text
 
 FEATURES = [
     "Global_active_power",
@@ -214,6 +214,7 @@ class PrepConfig:
 
     @classmethod
     def from_dict(cls, cfg: dict[str, Any]) -> PrepConfig:
+        require_finite(cfg, "power")
         fractions = tuple(float(cfg["split_fractions"][k]) for k in SPLITS)
         if abs(sum(fractions) - 1.0) > 1e-9 or min(fractions) <= 0:
             raise RnnlabError(

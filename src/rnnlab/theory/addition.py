@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from rnnlab.errors import RnnlabError
-from rnnlab.runtime import cli, seed_everything, set_threads, write_json
+from rnnlab.runtime import cli, require_finite, seed_everything, set_threads, write_json
 from rnnlab.theory.common import parse_args, require
 
 
@@ -159,6 +159,7 @@ def _config(params: dict[str, Any]) -> dict[str, Any]:
             "sweep_train_pairs",
         )
     }  # fmt: skip
+    require_finite(cfg, where)
     for key in ("train_bits", "train_pairs", "steps", "batch_size", "rnn_hidden", "mlp_hidden"):
         if not isinstance(cfg[key], int) or cfg[key] < 1:
             raise RnnlabError(f"config `{where}.{key}` must be a positive integer.")
