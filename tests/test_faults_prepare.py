@@ -15,6 +15,7 @@ from fixtures import write_power_file
 
 from rnnlab.data import imdb, power
 from rnnlab.errors import RnnlabError
+from rnnlab.runtime import save_npz, write_json
 
 
 def tokens_csv(path: Path, per_label: dict[str, int]) -> Path:
@@ -107,17 +108,40 @@ def test_an_archive_with_one_class_is_refused_without_expected_counts(tmp_path):
         imdb.parse_archive(archive, None, None, 10**6)
 
 
-def test_an_empty_power_split_is_reported_once_by_the_data_job(tmp_path):
+POWER_CFG = {"resolution_minutes": 10, "min_coverage": 0.5, "max_gap_steps": 2,
+             "split_fractions": {"train": 0.7, "val": 0.15, "test": 0.15},
+             "target": "Global_active_power"}  # fmt: skip
+
+
+def test_an_empty_power_split_stops_the_prepare_job(tmp_path):
     path = tmp_path / "p.txt.gz"
     sha = write_power_file(path, minutes=3000, missing=((1200, 1260),))
-    cfg = {"resolution_minutes": 10, "min_coverage": 0.5, "max_gap_steps": 2,
-           "split_fractions": {"train": 0.7, "val": 0.15, "test": 0.15},
-           "target": "Global_active_power", "sha256": [sha]}  # fmt: skip
-    # 300 steps: val and test have 45 each, too few for a 60-step window.
+    fractions = {"train": 0.996, "val": 0.002, "test": 0.002}
+    cfg = power.PrepConfig.from_dict(POWER_CFG | {"sha256": [sha], "split_fractions": fractions})
     with pytest.raises(RnnlabError) as err:
-        power.prepare(path, power.PrepConfig.from_dict(cfg | {"min_window": 60}))
+        power.prepare(path, cfg)
     text = str(err.value)
-    assert "val (45 steps), test (45 steps)" in text and "train" not in text.split("Fix")[0]
-    assert "forecast.lengths" in text and "power.split_fractions" in text
-    # A window that fits passes.
-    power.prepare(path, power.PrepConfig.from_dict(cfg | {"min_window": 30}))
+    assert "val (0 steps), test (1 steps)" in text and "power.split_fractions" in text
+
+
+def test_a_window_longer_than_a_split_is_reported_once_before_training(tmp_path):
+    """Each of the 14 training jobs used to stop with this; now one cheap job does."""
+    path = tmp_path / "p.txt.gz"
+    sha = write_power_file(path, minutes=3000, missing=((1200, 1260),))
+    arrays, report = power.prepare(path, power.PrepConfig.from_dict(POWER_CFG | {"sha256": [sha]}))
+    series_path, report_path = tmp_path / "series.npz", tmp_path / "prep.json"
+    save_npz(series_path, **arrays)
+    write_json(report_path, report)
+    # 300 steps: val and test hold 45 each, too few for a 60-step window.
+    command = [sys.executable, "-m", "rnnlab.data.power", "windows", "--series", str(series_path),
+               "--report", str(report_path), "--out", str(tmp_path / "windows.json"),
+               "--lengths"]  # fmt: skip
+    proc = subprocess.run([*command, "6", "60"], capture_output=True, text=True)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "val at length 60, test at length 6, test at length 60" in proc.stderr
+    assert "forecast.lengths" in proc.stderr and proc.stderr.count("\n") == 1
+    assert not (tmp_path / "windows.json").exists()
+    ok = subprocess.run([*command, "6", "30"], capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    counts = json.loads((tmp_path / "windows.json").read_text())
+    assert set(counts) == {"train", "val", "test"} and counts["test"]["6"] == counts["test"]["30"]

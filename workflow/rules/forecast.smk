@@ -31,10 +31,32 @@ FORECAST_RUNS = [(m, n) for m in FORECAST_ARCHS for n in FORECAST_CFG["lengths"]
 ]
 
 
+rule forecast_windows:
+    # One cheap job: a split without a window of some configured length is reported
+    # here once, not by each of the training jobs.
+    input:
+        series=rules.power_prepare.output.series,
+        report=rules.power_prepare.output.report,
+        code=POWER_CODE,
+    output:
+        f"{FORECAST}/windows.json",
+    params:
+        lengths=sorted(FORECAST_CFG["lengths"]),
+    conda:
+        CONDA_ENV
+    log:
+        "logs/forecast_windows.log",
+    shell:
+        "python -m rnnlab.data.power windows --series {input.series:q} --report {input.report:q}"
+        " --lengths {params.lengths} --out {output:q} > {log:q} 2>&1"
+
+
 rule forecast_train:
     input:
         series=rules.power_prepare.output.series,
         report=rules.power_prepare.output.report,
+        # Ordering only: rechecking the windows (new lengths) never retrains a run.
+        windows=ancient(rules.forecast_windows.output[0]),
         code=module_code("rnnlab.forecast.train"),
     output:
         model=f"{FORECAST_RUN}/model.pt",

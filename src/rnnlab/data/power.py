@@ -208,9 +208,6 @@ class PrepConfig:
     target: str
     sha256: tuple[str, ...]
     archive_sha256: tuple[str, ...] = ()
-    # The longest forecast window (`forecast.lengths`): each split must hold one clean
-    # window of it, checked here once instead of in every training job.
-    min_window: int = 1
 
     @classmethod
     def from_dict(cls, cfg: dict[str, Any]) -> PrepConfig:
@@ -231,7 +228,6 @@ class PrepConfig:
             target=str(cfg["target"]),
             sha256=tuple(cfg.get("sha256") or ()),
             archive_sha256=tuple(cfg.get("archive_sha256") or ()),
-            min_window=max(1, int(cfg.get("min_window") or 1)),
         )
 
 
@@ -297,33 +293,24 @@ def split_bounds(n_steps: int, fractions: tuple[float, float, float]) -> dict[st
     return {"train": [0, train_end], "val": [train_end, val_end], "test": [val_end, n_steps]}
 
 
-def clean_windows(values: np.ndarray, bounds: list[int], length: int) -> int:
-    """How many targets of [start, end) have a gap-free window of `length` steps before them."""
-    start, end = bounds
-    if end - start <= length:
-        return 0
-    bad = np.isnan(values[start:end]).any(axis=1).astype(np.int64)
-    prefix = np.r_[0, np.cumsum(bad)]
-    targets = np.arange(length, end - start)
-    return int((prefix[targets + 1] - prefix[targets - length] == 0).sum())
-
-
 def check_splits(values: np.ndarray, bounds: dict[str, list[int]], cfg: PrepConfig) -> None:
-    """Each split holds at least one clean window of `cfg.min_window`; one error names all."""
-    empty = {
-        name: b[1] - b[0]
-        for name, b in bounds.items()
-        if clean_windows(values, b, cfg.min_window) == 0
-    }
+    """Each split holds at least two gap-free steps (one input, one target); one error names all.
+
+    The windows of the configured forecast lengths are checked by `check_windows`.
+    """
+    empty = {}
+    for name, (start, end) in bounds.items():
+        valid = ~np.isnan(values[start:end]).any(axis=1)
+        if not (valid[1:] & valid[:-1]).any():
+            empty[name] = end - start
     if empty:
         listed = ", ".join(f"{name} ({steps} steps)" for name, steps in empty.items())
         raise RnnlabError(
-            f"the prepared power series has no complete window of {cfg.min_window} steps "
-            f"(the longest of `forecast.lengths`) in the split(s) {listed} of "
-            f"{len(values)} steps at {cfg.resolution_minutes} min. Fix: use a longer series "
-            f"(`power.archive`), change `power.split_fractions` "
-            f"{dict(zip(SPLITS, cfg.split_fractions, strict=True))}, shorten "
-            f"`forecast.lengths`, or raise `power.max_gap_steps` if gaps break the windows."
+            f"the prepared power series ({len(values)} steps at {cfg.resolution_minutes} "
+            f"min) has no usable pair of steps in the split(s) {listed}. Fix: use a longer "
+            f"series (`power.archive`), change `power.split_fractions` "
+            f"{dict(zip(SPLITS, cfg.split_fractions, strict=True))}, or raise "
+            f"`power.max_gap_steps` / `power.resolution_minutes` if gaps leave it empty."
         )
 
 
@@ -463,6 +450,39 @@ def windows_for(series: Series, targets: np.ndarray, length: int) -> tuple[np.nd
     return x.astype(np.float32), y.astype(np.float32)
 
 
+def check_windows(series: Series, lengths: list[int]) -> dict[str, dict[str, int]]:
+    """Complete windows per split for every forecast length, as the training selects them.
+
+    Test targets use the longest length (the common test set). One error lists every
+    split and length without a window, so it is reported once, before any training.
+    """
+    common = max(lengths)
+    counts = {
+        split: {
+            str(length): len(
+                window_targets(series, split, length, common if split == "test" else None)
+            )
+            for length in sorted(lengths)
+        }
+        for split in SPLITS
+    }
+    empty = [
+        f"{split} at length {length}"
+        for split, by_length in counts.items()
+        for length, n in by_length.items()
+        if n == 0
+    ]
+    if empty:
+        steps = {k: end - start for k, (start, end) in series.bounds.items()}
+        raise RnnlabError(
+            f"the power series has no complete window for: {', '.join(empty)} (split "
+            f"steps {steps}). Fix: shorten `forecast.lengths` {sorted(lengths)}, use a "
+            f"longer series (`power.archive`), change `power.split_fractions`, or raise "
+            f"`power.max_gap_steps` if gaps break the windows."
+        )
+    return counts
+
+
 def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rnnlab.data.power")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -471,6 +491,11 @@ def _main(argv: list[str] | None) -> int:
     prep.add_argument("--series", required=True, help="output .npz")
     prep.add_argument("--report", required=True, help="output prep.json")
     prep.add_argument("--params", required=True, help="JSON of the power config section")
+    win = sub.add_parser("windows", help="every split holds a window of every forecast length")
+    win.add_argument("--series", required=True)
+    win.add_argument("--report", required=True, help="prep.json")
+    win.add_argument("--lengths", required=True, type=int, nargs="+")
+    win.add_argument("--out", required=True, help="windows.json: windows per split and length")
     check = sub.add_parser("checksum", help="verify the archive before anything is prepared")
     check.add_argument("--archive", required=True)
     check.add_argument("--out", required=True, help="file to write the verified checksum to")
@@ -482,6 +507,11 @@ def _main(argv: list[str] | None) -> int:
         line = f"{found}  {Path(args.archive).name}  ({how})\n"
         write_text(args.out, line)
         print(f"power archive {args.archive}: {how} {found} accepted", flush=True)
+        return 0
+    if args.command == "windows":
+        counts = check_windows(load_series(args.series, args.report), args.lengths)
+        write_json(args.out, counts)
+        print(json.dumps(counts), flush=True)
         return 0
     cfg = PrepConfig.from_dict(json.loads(args.params))
     arrays, report = prepare(args.archive, cfg)
