@@ -194,9 +194,7 @@ def test_new_keys_are_compared_by_default():
     ref = {"claims": {"q7": {"q7.a.x": {"verdict": "a_better", "evidence": {"diff": 0.5}}}}}
     new = json.loads(json.dumps(ref))
     new["claims"]["q7"]["q7.a.x"]["verdict"] = "indistinguishable"
-    assert compare(ref, new) == [
-        "claims.q7.q7.a.x.verdict: 'a_better' -> 'indistinguishable'"
-    ]
+    assert compare(ref, new) == ["claims.q7.q7.a.x.verdict: 'a_better' -> 'indistinguishable'"]
     # Claim evidence is trained: within the trained tolerance.
     new = json.loads(json.dumps(ref))
     new["claims"]["q7"]["q7.a.x"]["evidence"]["diff"] = 0.51

@@ -97,7 +97,7 @@ def remove_stale_temps(path: Path) -> list[Path]:
         if _MKSTEMP_TAIL.fullmatch(p.name[len(path.name) + 2 :])
     }
     candidates = set(path.parent.glob(f".{glob.escape(path.name)}{TMP_MARK}*")) | legacy
-    for tmp in sorted(candidates):
+    for tmp in sorted(candidates - {path}):
         if not tmp.is_file():
             continue
         if TMP_MARK in tmp.name:
@@ -123,9 +123,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temps(path)
-        fd, name = tempfile.mkstemp(
-            prefix=f".{path.name}{TMP_MARK}{os.getpid()}-", dir=path.parent
-        )
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}{TMP_MARK}{os.getpid()}-", dir=path.parent)
         os.close(fd)
         tmp = Path(name)
         write(tmp)
@@ -140,8 +138,6 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
         if tmp is not None and tmp.exists():
             with contextlib.suppress(OSError):
                 tmp.unlink()
-
-
 
 
 # The private name earlier modules import.
