@@ -18,6 +18,7 @@ validate(config, os.path.join(workflow.basedir, "workflow", "schemas", "config.s
 # outputs for the default target and the report. report.smk reads every stage's
 # registrations, so it comes last.
 include: "workflow/rules/common.smk"
+include: "workflow/rules/device.smk"
 include: "workflow/rules/style.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/sentiment.smk"

@@ -22,7 +22,11 @@ FORECAST_SETUP_KEYS = (
 
 
 if MAIN_LENGTH not in FORECAST_CFG["lengths"]:
-    raise ValueError("forecast.main_length must be one of forecast.lengths in the config.")
+    config_error(
+        "forecast.main_length",
+        f"{MAIN_LENGTH} is not one of forecast.lengths {FORECAST_CFG['lengths']}",
+        "pick one of the trained lengths or add it to forecast.lengths",
+    )
 
 
 # (model, length) of every trained model: 4 architectures x lengths + ablations.
@@ -57,6 +61,7 @@ rule forecast_train:
         report=rules.power_prepare.output.report,
         # Ordering only: rechecking the windows (new lengths) never retrains a run.
         windows=ancient(rules.forecast_windows.output[0]),
+        device=DEVICE_CHECKED,
         code=module_code("rnnlab.forecast.train"),
     output:
         model=f"{FORECAST_RUN}/model.pt",
@@ -103,6 +108,7 @@ rule forecast_gates:
         report=rules.power_prepare.output.report,
         lstm=expand(rules.forecast_train.output.model, model="lstm", length=MAIN_LENGTH),
         gru=expand(rules.forecast_train.output.model, model="gru", length=MAIN_LENGTH),
+        device=DEVICE_CHECKED,
         code=module_code("rnnlab.forecast.gates"),
     output:
         stats=f"{FORECAST}/gates/gates.json",
