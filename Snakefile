@@ -3,6 +3,7 @@
 #   snakemake --cores 2 --configfile config/smoke.yaml   tiny fixture-sized run
 import os
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -26,6 +27,10 @@ include: "workflow/rules/probes.smk"
 include: "workflow/rules/forecast.smk"
 include: "workflow/rules/theory.smk"
 include: "workflow/rules/report.smk"
+
+
+if REPORT_REGISTERED != (REPORT_SUMMARIES, REPORT_FIGURES):
+    raise WorkflowError("a stage registered report inputs after report.smk: include it before")
 
 
 rule all:
