@@ -78,7 +78,6 @@ def provenance(smoke_run, tmp_path_factory) -> tuple[Path, dict, dict]:
     return out, report_variable(html, "results"), report_variable(html, "categories")
 
 
-@pytest.mark.slow
 def test_report_holds_every_figure_main_table_and_the_pdf(smoke_run, provenance):
     _, results, _ = provenance
     figures = {p.relative_to(smoke_run).as_posix() for p in (smoke_run / "results").rglob("*.svg")}
@@ -88,7 +87,6 @@ def test_report_holds_every_figure_main_table_and_the_pdf(smoke_run, provenance)
     assert not missing, f"not in the provenance report: {missing}"
 
 
-@pytest.mark.slow
 def test_every_report_entry_is_the_file_itself_with_caption_and_category(smoke_run, provenance):
     _, results, categories = provenance
     for path, entry in results.items():
