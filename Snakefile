@@ -15,6 +15,11 @@ configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 validate(config, os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml"))
 
 
+# `snakemake --report report/provenance.html`: this text opens it; the outputs wrapped
+# in report(...) in the rule files follow, with captions from workflow/report/.
+report: "workflow/report/workflow.rst"
+
+
 # One rule file per stage; each owns its paths and constants and registers its
 # outputs for the default target and the report. report.smk reads every stage's
 # registrations, so it comes last.

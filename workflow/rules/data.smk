@@ -193,7 +193,12 @@ rule imdb_stats:
         parse_report=rules.imdb_parse.output.report,
         code=IMDB_CODE,
     output:
-        stats_csv=f"{IMDB}/length_stats.csv",
+        stats_csv=report(
+            f"{IMDB}/length_stats.csv",
+            caption="../report/data_length_stats.rst",
+            category="data",
+            subcategory="IMDb",
+        ),
         summary=f"{IMDB}/summary.json",
     params:
         cfg=as_json(

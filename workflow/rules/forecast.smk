@@ -143,7 +143,12 @@ rule forecast_summary:
         ],
         code=module_code("rnnlab.forecast.analysis"),
     output:
-        summary=f"{FORECAST}/summary.json",
+        summary=report(
+            f"{FORECAST}/summary.json",
+            caption="../report/q7_summary.rst",
+            category="Q7",
+            subcategory="tables",
+        ),
     params:
         metrics=lambda wildcards, input: flags("--metrics", input.metrics),
         setup=as_json(
@@ -168,7 +173,17 @@ rule forecast_figures:
         font=FONT_MANIFEST,
         code=module_code("rnnlab.forecast.figures"),
     output:
-        **{name: f"{FORECAST}/figures/{name}.svg" for name in FORECAST_FIGURES},
+        # In the provenance report: one caption per figure, one for the three gate windows.
+        **{
+            name: report(
+                f"{FORECAST}/figures/{name}.svg",
+                caption=f"../report/q7_{name.partition('_')[0]}.rst",
+                category="Q7",
+                subcategory="figures",
+                labels={"figure": name},
+            )
+            for name in FORECAST_FIGURES
+        },
     params:
         predictions=lambda wildcards, input: flags(
             "--prediction", [f"{m}={p}" for m, p in zip(FORECAST_ARCHS, input.predictions)]

@@ -42,7 +42,12 @@ rule probe_gradients:
         device=DEVICE_CHECKED,
         code=module_code("rnnlab.probes.gradients"),
     output:
-        steps=f"{PROBE_GRADIENTS_DIR}/steps.csv",
+        steps=report(
+            f"{PROBE_GRADIENTS_DIR}/steps.csv",
+            caption="../report/q6b_gradients_table.rst",
+            category="Q6-B",
+            subcategory="tables",
+        ),
         batch=f"{PROBE_GRADIENTS_DIR}/batch.csv",
         summary=f"{PROBE_GRADIENTS_DIR}/summary.json",
     params:
@@ -72,7 +77,12 @@ rule probe_gradients_figure:
         font=FONT_MANIFEST,
         code=module_code("rnnlab.probes.gradients"),
     output:
-        figure=f"{PROBE_GRADIENTS_DIR}/gradient_norms.svg",
+        figure=report(
+            f"{PROBE_GRADIENTS_DIR}/gradient_norms.svg",
+            caption="../report/q6b_gradients_figure.rst",
+            category="Q6-B",
+            subcategory="figures",
+        ),
     conda:
         CONDA_ENV
     log:
@@ -89,7 +99,12 @@ rule probe_hidden:
         device=DEVICE_CHECKED,
         code=module_code("rnnlab.probes.hidden"),
     output:
-        norms=f"{PROBE_HIDDEN_DIR}/norms.csv",
+        norms=report(
+            f"{PROBE_HIDDEN_DIR}/norms.csv",
+            caption="../report/q6c_norms_table.rst",
+            category="Q6-C",
+            subcategory="tables",
+        ),
         reviews=f"{PROBE_HIDDEN_DIR}/reviews.csv",
         summary=f"{PROBE_HIDDEN_DIR}/summary.json",
     params:
@@ -120,9 +135,24 @@ rule probe_hidden_figures:
         font=FONT_MANIFEST,
         code=module_code("rnnlab.probes.hidden"),
     output:
-        hidden=f"{PROBE_HIDDEN_DIR}/hidden_norms.svg",
-        cell=f"{PROBE_HIDDEN_DIR}/cell_norms.svg",
-        means=f"{PROBE_HIDDEN_DIR}/class_means.svg",
+        hidden=report(
+            f"{PROBE_HIDDEN_DIR}/hidden_norms.svg",
+            caption="../report/q6c_hidden.rst",
+            category="Q6-C",
+            subcategory="figures",
+        ),
+        cell=report(
+            f"{PROBE_HIDDEN_DIR}/cell_norms.svg",
+            caption="../report/q6c_cell.rst",
+            category="Q6-C",
+            subcategory="figures",
+        ),
+        means=report(
+            f"{PROBE_HIDDEN_DIR}/class_means.svg",
+            caption="../report/q6c_means.rst",
+            category="Q6-C",
+            subcategory="figures",
+        ),
     conda:
         CONDA_ENV
     log:

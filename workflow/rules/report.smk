@@ -20,7 +20,12 @@ rule report_collect:
         data=[REPORT_ARCHIVES[key] for key in sorted(REPORT_ARCHIVES)],
         code=module_code("rnnlab.report.collect"),
     output:
-        f"{REPORT}/results.json",
+        report(
+            f"{REPORT}/results.json",
+            caption="../report/report_results.rst",
+            category="report",
+            subcategory="numbers",
+        ),
     params:
         summaries=flags("--summary", [f"{k}={REPORT_SUMMARIES[k]}" for k in sorted(REPORT_SUMMARIES)]),
         data=flags("--data", [f"{k}={REPORT_ARCHIVES[k]}" for k in sorted(REPORT_ARCHIVES)]),
@@ -70,7 +75,12 @@ rule report_pdf:
         figures=[REPORT_FIGURES[key] for key in sorted(REPORT_FIGURES)],
         code=module_code("rnnlab.report.pdf"),
     output:
-        f"{REPORT}/{config['report']['pdf_name']}",
+        report(
+            f"{REPORT}/{config['report']['pdf_name']}",
+            caption="../report/report_pdf.rst",
+            category="report",
+            subcategory="PDF",
+        ),
     conda:
         CONDA_ENV
     resources:

@@ -56,7 +56,12 @@ rule sentiment_aggregate:
         ),
         code=module_code("rnnlab.sentiment.summary"),
     output:
-        table=f"{SENTIMENT}/accuracy.csv",
+        table=report(
+            f"{SENTIMENT}/accuracy.csv",
+            caption="../report/q6a_accuracy_table.rst",
+            category="Q6-A",
+            subcategory="tables",
+        ),
         summary=f"{SENTIMENT}/summary.json",
     conda:
         CONDA_ENV
@@ -73,7 +78,12 @@ rule sentiment_figure:
         font=FONT_MANIFEST,
         code=module_code("rnnlab.sentiment.summary"),
     output:
-        figure=f"{SENTIMENT}/accuracy_vs_length.svg",
+        figure=report(
+            f"{SENTIMENT}/accuracy_vs_length.svg",
+            caption="../report/q6a_accuracy_figure.rst",
+            category="Q6-A",
+            subcategory="figures",
+        ),
     conda:
         CONDA_ENV
     log:

@@ -14,7 +14,12 @@ rule theory_q1:
     input:
         code=module_code("rnnlab.theory.q1"),
     output:
-        f"{THEORY}/q1.json",
+        report(
+            f"{THEORY}/q1.json",
+            caption="../report/theory_q1.rst",
+            category="theory",
+            subcategory="tables",
+        ),
     params:
         cfg=as_json(THEORY_CFG["q1"]),
     conda:
@@ -110,7 +115,12 @@ rule theory_figure:
         font=FONT_MANIFEST,
         code=module_code("rnnlab.theory.figures"),
     output:
-        f"{THEORY}/fig_{{figure}}.svg",
+        report(
+            f"{THEORY}/fig_{{figure}}.svg",
+            caption="../report/theory_figure.rst",
+            category="theory",
+            subcategory="figures", labels={"figure": "{figure}"},
+        ),
     wildcard_constraints:
         figure="|".join(THEORY_FIGURES),
     conda:

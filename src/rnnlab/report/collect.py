@@ -43,6 +43,8 @@ PACKAGES = (
     "jinja2",
     "weasyprint",
     "ziamath",
+    "scipy",
+    "scikit-learn",
 )
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 JALALI_MONTHS = (
