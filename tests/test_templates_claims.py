@@ -1,0 +1,199 @@
+"""Templates choose wording from claim verdicts; they never compare numbers or compute.
+
+Issue 15: "no comparison with a numeric literal and no arithmetic in templates".
+This test parses every template under templates/ with Jinja's own parser (not a
+regular expression) and walks the syntax tree. It fails on:
+
+- ``literal-in-condition``: a number literal anywhere in the test of an
+  ``{% if %}`` / ``{% elif %}``, of an inline ``x if test else y``, of a loop
+  filter ``{% for a in b if test %}``, or as an operand of any comparison
+  (``{% set big = x > 0.02 %}`` counts too).
+- ``ordering``: ``<``, ``>``, ``<=``, ``>=`` anywhere, even between two values
+  (``{% if a.mse < b.mse %}`` is a verdict made in the template: make it a claim).
+- ``arithmetic``: ``+ - * / // % **`` and unary minus anywhere (string joining
+  with ``~`` is fine), and the ``sum`` / ``abs`` filters; Python computes every
+  number the report prints (percent points, ratios, magnitudes).
+- ``comparing-filter``: ``select``/``reject``/``selectattr``/``rejectattr`` with a
+  number argument, the ``min``/``max`` filters (a pick is a claim), and Jinja tests
+  that compare (``is gt 0``, ``is divisibleby 2``, ``is sameas``...).
+
+Allowed: string equality (``c.verdict == "a_better"``, ``name == "layer3"``),
+truthiness (``{% if rows %}``), ``loop.first``/``loop.last``, ``is defined``, and
+number literals as formatting arguments (``| num(1)``) or indices (``xs[0]``).
+
+ALLOW lists the rare exceptions for formatting only, each keyed by
+(template, rule, source line stripped) with the reason; a stale entry fails too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from jinja2 import Environment, nodes
+
+REPO = Path(__file__).resolve().parents[1]
+TEMPLATES = REPO / "templates"
+
+ARITHMETIC = (nodes.Add, nodes.Sub, nodes.Mul, nodes.Div, nodes.FloorDiv, nodes.Mod, nodes.Pow)
+ORDERING = {"lt", "gt", "lteq", "gteq"}
+ARITHMETIC_FILTERS = {"sum", "abs"}
+PICKING_FILTERS = {"min", "max"}
+SELECTING_FILTERS = {"select", "reject", "selectattr", "rejectattr"}
+COMPARING_TESTS = {
+    "eq", "equalto", "==", "ne", "!=", "lt", "lessthan", "<", "le", "<=",
+    "gt", "greaterthan", ">", "ge", ">=", "divisibleby", "odd", "even", "sameas",
+}  # fmt: skip
+
+#: (template relative to templates/, rule, stripped source line) -> why it is not a verdict.
+#: Keep empty: move the need into a Python filter or a summary field instead.
+ALLOW: dict[tuple[str, str, str], str] = {}
+
+
+@dataclass(frozen=True)
+class Finding:
+    template: str
+    line: int
+    rule: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.template}:{self.line}: {self.rule}: {self.detail}"
+
+
+def _is_number(node: nodes.Node) -> bool:
+    return (
+        isinstance(node, nodes.Const)
+        and isinstance(node.value, (int, float))
+        and not isinstance(node.value, bool)
+    )
+
+
+def _numbers_in(node: nodes.Node) -> list[nodes.Const]:
+    found = [node] if _is_number(node) else []
+    return found + [c for c in node.find_all(nodes.Const) if _is_number(c)]
+
+
+def _condition_tests(tree: nodes.Template) -> list[nodes.Node]:
+    tests: list[nodes.Node] = []
+    for node in tree.find_all((nodes.If, nodes.CondExpr, nodes.For)):
+        test = node.test
+        if test is not None:
+            tests.append(test)
+    return tests
+
+
+def scan_source(source: str, name: str = "<string>") -> list[Finding]:
+    """Every forbidden construct in one template's source, in line order."""
+    tree = Environment().parse(source, name=name)
+    findings: set[Finding] = set()
+
+    def add(node: nodes.Node, rule: str, detail: str) -> None:
+        findings.add(Finding(name, node.lineno, rule, detail))
+
+    literals: dict[int, nodes.Const] = {}
+    for test in _condition_tests(tree):
+        literals.update((id(c), c) for c in _numbers_in(test))
+    for compare in tree.find_all(nodes.Compare):
+        for operand in compare.ops:
+            if operand.op in ORDERING:
+                add(compare, "ordering", f"'{operand.op}' comparison in a template")
+        literals.update((id(c), c) for c in _numbers_in(compare))
+    for const in literals.values():
+        add(const, "literal-in-condition", f"number {const.value!r} in a condition or comparison")
+    for node in tree.find_all(ARITHMETIC):
+        add(node, "arithmetic", f"{type(node).__name__} in a template")
+    for node in tree.find_all(nodes.Neg):
+        add(node, "arithmetic", "unary minus in a template")
+    for node in tree.find_all(nodes.Filter):
+        if node.name in ARITHMETIC_FILTERS:
+            add(node, "arithmetic", f"filter '{node.name}'")
+        elif node.name in PICKING_FILTERS:
+            add(node, "comparing-filter", f"filter '{node.name}' picks a best value")
+        elif node.name in SELECTING_FILTERS and any(_numbers_in(arg) for arg in node.args):
+            add(node, "comparing-filter", f"filter '{node.name}' with a number")
+    for node in tree.find_all(nodes.Test):
+        if node.name in COMPARING_TESTS:
+            add(node, "comparing-filter", f"test 'is {node.name}'")
+    return sorted(findings, key=lambda f: (f.line, f.rule, f.detail))
+
+
+def template_names() -> list[str]:
+    return sorted(p.relative_to(TEMPLATES).as_posix() for p in TEMPLATES.rglob("*.j2"))
+
+
+def _unallowed(name: str) -> tuple[list[Finding], set[tuple[str, str, str]]]:
+    source = (TEMPLATES / name).read_text(encoding="utf-8")
+    lines = source.splitlines()
+    bad, used = [], set()
+    for finding in scan_source(source, name):
+        key = (name, finding.rule, lines[finding.line - 1].strip())
+        if key in ALLOW:
+            used.add(key)
+        else:
+            bad.append(finding)
+    return bad, used
+
+
+@pytest.mark.parametrize("name", template_names())
+def test_template_has_no_numeric_verdicts(name: str) -> None:
+    bad, _ = _unallowed(name)
+    assert not bad, (
+        f"{len(bad)} forbidden construct(s) in templates/{name} (make the sentence a claim in "
+        "rnnlab.claims and branch on claim(id).verdict; compute numbers in Python):\n"
+        + "\n".join(str(f) for f in bad)
+    )
+
+
+def test_allow_list_is_not_stale() -> None:
+    used: set[tuple[str, str, str]] = set()
+    for name in template_names():
+        used |= _unallowed(name)[1]
+    assert not set(ALLOW) - used, f"ALLOW entries that match nothing: {set(ALLOW) - used}"
+
+
+# ---------------------------------------------------------------- the scanner itself
+
+
+@pytest.mark.parametrize(
+    ("source", "rule"),
+    [
+        ("{% if x > 0.02 %}a{% endif %}", "literal-in-condition"),
+        ("{% if x > 0.02 %}a{% endif %}", "ordering"),
+        ("{% if n == 1 %}a{% endif %}", "literal-in-condition"),
+        ("{% if x %}{% elif y != 3 %}b{% endif %}", "literal-in-condition"),
+        ("{% if xs | length == 0 %}a{% endif %}", "literal-in-condition"),
+        ("{% set big = g.mse_gain > -0.02 %}", "literal-in-condition"),
+        ("{{ 'a' if x == 2 else 'b' }}", "literal-in-condition"),
+        ("{% for r in rows if r.n == 1 %}{% endfor %}", "literal-in-condition"),
+        ("{% if a.mse < b.mse %}a{% endif %}", "ordering"),
+        ("{{ (x * 100) | num(1) }}", "arithmetic"),
+        ("{{ 1 / ratio }}", "arithmetic"),
+        ("{{ a - b }}", "arithmetic"),
+        ("{{ (-x) | pct(1) }}", "arithmetic"),
+        ("{{ xs | sum }}", "arithmetic"),
+        ("{{ xs | max }}", "comparing-filter"),
+        ("{{ xs | selectattr('p', '>', 0.5) | list }}", "comparing-filter"),
+        ("{% if x is gt 0 %}a{% endif %}", "comparing-filter"),
+        ("{% if loop.index == 1 %}a{% endif %}", "literal-in-condition"),
+    ],
+)
+def test_scanner_catches(source: str, rule: str) -> None:
+    assert rule in {f.rule for f in scan_source(source)}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '{% set c = claim("q7.a.gru_vs_lstm") %}{% if c.verdict == "a_better" %}x{% endif %}',
+        '{% if name == "layer3" %}a{% elif change in ("x", "y") %}b{% endif %}',
+        "{% if rows %}{{ rows[0] | num(1) }}{% endif %}",
+        "{% for r in rows %}{% if not loop.last %}، {% endif %}{% endfor %}",
+        "{{ 'sec-' ~ loop_name }}{{ x | pct(1, sign=True) }}",
+        "{% if r.q6a is defined and 'rnn' in r.q6a.trend %}a{% endif %}",
+        '{{ figure("a", "b", width=0.8) }}',
+    ],
+)
+def test_scanner_allows(source: str) -> None:
+    assert scan_source(source) == []
