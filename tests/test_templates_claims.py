@@ -11,8 +11,9 @@ regular expression) and walks the syntax tree. It fails on:
 - ``ordering``: ``<``, ``>``, ``<=``, ``>=`` anywhere, even between two values
   (``{% if a.mse < b.mse %}`` is a verdict made in the template: make it a claim).
 - ``arithmetic``: ``+ - * / // % **`` and unary minus anywhere (string joining
-  with ``~`` is fine), and the ``sum`` / ``abs`` filters; Python computes every
-  number the report prints (percent points, ratios, magnitudes).
+  with ``~`` and joining a literal tuple or list with ``+`` are fine), and the
+  ``sum`` / ``abs`` filters; Python computes every number the report prints
+  (percentage points, ratios, shares, 1-based labels).
 - ``comparing-filter``: ``select``/``reject``/``selectattr``/``rejectattr`` with a
   number argument, the ``min``/``max`` filters (a pick is a claim), and Jinja tests
   that compare (``is gt 0``, ``is divisibleby 2``, ``is sameas``...).
@@ -75,6 +76,12 @@ def _numbers_in(node: nodes.Node) -> list[nodes.Const]:
     return found + [c for c in node.find_all(nodes.Const) if _is_number(c)]
 
 
+def _is_sequence(node: nodes.Add) -> bool:
+    return isinstance(node.left, (nodes.Tuple, nodes.List)) or isinstance(
+        node.right, (nodes.Tuple, nodes.List)
+    )
+
+
 def _condition_tests(tree: nodes.Template) -> list[nodes.Node]:
     tests: list[nodes.Node] = []
     for node in tree.find_all((nodes.If, nodes.CondExpr, nodes.For)):
@@ -103,6 +110,8 @@ def scan_source(source: str, name: str = "<string>") -> list[Finding]:
     for const in literals.values():
         add(const, "literal-in-condition", f"number {const.value!r} in a condition or comparison")
     for node in tree.find_all(ARITHMETIC):
+        if isinstance(node, nodes.Add) and _is_sequence(node):
+            continue  # joining argument lists, e.g. (key,) + varargs
         add(node, "arithmetic", f"{type(node).__name__} in a template")
     for node in tree.find_all(nodes.Neg):
         add(node, "arithmetic", "unary minus in a template")
@@ -191,6 +200,7 @@ def test_scanner_catches(source: str, rule: str) -> None:
         "{% if rows %}{{ rows[0] | num(1) }}{% endif %}",
         "{% for r in rows %}{% if not loop.last %}، {% endif %}{% endfor %}",
         "{{ 'sec-' ~ loop_name }}{{ x | pct(1, sign=True) }}",
+        "{% for k in (key,) + varargs %}{{ k }}{% endfor %}",
         "{% if r.q6a is defined and 'rnn' in r.q6a.trend %}a{% endif %}",
         '{{ figure("a", "b", width=0.8) }}',
     ],

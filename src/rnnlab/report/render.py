@@ -287,6 +287,11 @@ def render_document(
     env = make_environment(templates, figure_map, MathRenderer(math_cache), Claims(results))
     sections = present_sections(templates, bool(params.get("require_all_sections", False)))
     params = {**params, "font_family": fontset.family}
+    # A question part resets the h1 counter to one below its number (no arithmetic
+    # in templates).
+    sections = [
+        {**s, "counter_start": s["number"] - 1 if s["number"] else None} for s in sections
+    ]
     context = {"r": results, "report": params, "sections": sections}
     try:
         body = env.get_template("body.html.j2").render(context)

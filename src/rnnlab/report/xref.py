@@ -116,7 +116,7 @@ def length_gain(results: Mapping[str, Any]) -> dict[str, Any] | None:
         if not gains[model] or model not in trend:
             return None
     claim = cl.compare_seeds(
-        "xref.q2b.length_gain", gains["rnn"], gains["lstm"], higher_is_better=True,
+        "xref.q2a.length_gain", gains["rnn"], gains["lstm"], higher_is_better=True,
         names=("rnn", "lstm"),
     )  # fmt: skip
     quoted = {
@@ -128,6 +128,18 @@ def length_gain(results: Mapping[str, Any]) -> dict[str, Any] | None:
     for name, pointer in quoted.items():
         claim["evidence"][name] = cl.resolve_pointer(results, pointer)
     claim["refs"] = quoted
+    return claim
+
+
+def embedding(results: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Q2-f: the Q6 vocabulary, embedding width and the embedding table's size."""
+    pointers = {"vocab_size": "/imdb/vocab_size", "embed_dim": "/q6a/hyper/embed_dim"}
+    if not all(_has(results, p) for p in pointers.values()):
+        return None
+    claim = cl.quote("xref.q2f.embedding", results, pointers)
+    claim["evidence"]["embedding_params"] = int(
+        claim["evidence"]["vocab_size"] * claim["evidence"]["embed_dim"]
+    )
     return claim
 
 
@@ -203,6 +215,7 @@ BUILDERS: tuple[Callable[[Mapping[str, Any]], Any], ...] = (
     gradient_horizons,
     saturation,
     length_gain,
+    embedding,
     longest_length,
     q7_comparisons,
 )
