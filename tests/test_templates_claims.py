@@ -28,11 +28,24 @@ ALLOW lists the rare exceptions for formatting only, each keyed by
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
+from claims_helpers import (
+    reference_results,
+    render_section,
+    set_verdict,
+    visible_text,
+    with_claims,
+)
 from jinja2 import Environment, nodes
+
+from rnnlab import claims as cl
+from rnnlab.report import xref
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = REPO / "templates"
@@ -207,3 +220,129 @@ def test_scanner_catches(source: str, rule: str) -> None:
 )
 def test_scanner_allows(source: str) -> None:
     assert scan_source(source) == []
+
+
+# ---------------------------------------------------------------- sentences follow verdicts
+# Issue 15, item 5: synthetic results that flip a claim's verdict flip the rendered
+# sentence. Each case renders one section of the (upgraded) reference results with
+# one claim's verdict set, and looks for the wording of that verdict. Chapters add
+# their own cases the same way (see claims_helpers).
+
+DEVICE = "theory.q2i.cpu-1t"
+
+
+@functools.cache
+def _base() -> str:
+    """The reference results with Q7 comparison claims added, as JSON (copied per test)."""
+    results = reference_results()
+    rng = np.random.default_rng(0)
+    errors = rng.normal(size=300)
+    q7 = [
+        cl.compare_forecasters(f"q7.a.{a}_vs_{b}", errors, errors * 1.5, names=(a, b))
+        for a, b in (("bilstm", "lstm"), ("gru", "lstm"))
+    ]
+    results = with_claims(results, "q7", *q7)
+    results["claims"]["xref"] = xref.claims(results)
+    return json.dumps(results)
+
+
+def _results() -> dict:
+    return json.loads(_base())
+
+
+def _text(section: str, results: dict) -> str:
+    return visible_text(render_section(section, results))
+
+
+FLIPS = [
+    # (section, claim id, verdict, extra edits, phrase that must appear)
+    ("q2", "xref.q2a.length_gain", "b_better", {}, "RNN ساده از متن بلندتر کمتر سود برد"),
+    ("q2", "xref.q2a.length_gain", "a_better", {}, "RNN ساده بیشتر از LSTM از متن بلندتر سود برد"),
+    ("q2", "xref.q2a.length_gain", "indistinguishable", {}, "پراکندگی میان بذرها معلوم نیست"),
+    ("q2", "xref.q2a.length_gain", "indistinguishable", {"reason": "welch"},
+     "در محدودهٔ پراکندگی میان بذرهاست"),
+    ("q2", "xref.q6b.horizons", "lstm", {}, "LSTM سیگنال خطا را تا گام‌های دورتری زنده نگه می‌دارد"),
+    ("q2", "xref.q6b.horizons", "rnn", {}, "برخلاف انتظار نظری"),
+    ("q2", "xref.q2g.bilstm_vs_lstm", "a_better", {}, "به‌طور معنی‌دار کمتر از LSTM کرد"),
+    ("q2", "xref.q2g.bilstm_vs_lstm", "b_better", {}, "به‌طور معنی‌دار بیشتر از LSTM کرد"),
+    ("q2", "xref.q2g.bilstm_vs_lstm", "indistinguishable", {}, "تفاوتی بیرون از نوسان آماری نداشت"),
+    ("q3", "xref.q3b.gru_vs_lstm", "a_better", {}, "به‌طور معنی‌دار کمتر از LSTM"),
+    ("q3", "xref.q3b.gru_vs_lstm", "b_better", {}, "به‌طور معنی‌دار بیشتر از LSTM"),
+    ("q3", "xref.q3b.gru_vs_lstm", "indistinguishable", {}, "بدون تفاوت بیرون از نوسان آماری"),
+    ("q4", "xref.q4.longest", "a_better", {}, "نیاز به سلول دروازه‌دار را روی همین داده نشان"),
+    ("q4", "xref.q4.longest", "b_better", {}, "RNN ساده بهتر بود"),
+    ("q4", "xref.q4.longest", "indistinguishable", {}, "از نوسان آماری (یا از پراکندگی نامعلوم"),
+    ("q2", "theory.q2h.rnn_vs_mlp", "a_better", {}, "RNN با ۵۹ برابر پارامتر کمتر بهتر تعمیم داد"),
+    ("q2", "theory.q2h.rnn_vs_mlp", "b_better", {}, "یعنی در این طول MLP بهتر بود"),
+    ("q2", "theory.q2h.rnn_vs_mlp", "indistinguishable", {},
+     "تفاوتی بیرون از نوسان آماری (آزمون دقیق فیشر)"),
+    ("q2", "theory.q2h.params", "below", {}, "دقیق‌تر هم هست"),
+    ("q2", "theory.q2h.train_fit", "above", {}, "جفت‌های آموزشی را کامل یاد"),
+    ("q2", "theory.q2h.train_fit", "below", {}, "جفت‌های آموزشی را تقریباً کامل یاد"),
+    ("q2", "theory.q2h.rnn_longest_rule", "above", {}, "قاعدهٔ محلی جمع"),
+    ("q2", "theory.q2h.rnn_longest_rule", "below", {}, "قاعده را بیشتر اوقات درست"),
+    ("q2", "theory.q2h.fewest_pairs", "a_better", {}, "به داده‌ای بسیار بیشتر نیاز دارد"),
+    ("q2", f"{DEVICE}.rnn_vs_conv", "b_better", {}, "برابر کندتر از کانولوشن"),
+    ("q2", f"{DEVICE}.rnn_vs_conv", "a_better", {}, "برابر سریع‌تر از کانولوشن"),
+    ("q2", f"{DEVICE}.rnn_vs_conv", "indistinguishable", {},
+     "در محدودهٔ نوسان تکرارها هم‌زمان با کانولوشن"),
+    ("q2", f"{DEVICE}.rnn_vs_conv", "b_better", {}, "یعنی RNN ۱٫۴ برابر کندتر بود"),
+    ("q2", f"{DEVICE}.rnn_vs_conv", "a_better", {}, "روی این سخت‌افزار RNN کندتر نبود"),
+    ("q2", f"{DEVICE}.rnn_vs_matmul", "indistinguishable", {},
+     "در محدودهٔ نوسان تکرارها هم‌زمان با ضرب ماتریسیِ"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("section", "claim_id", "verdict", "edits", "phrase"),
+    FLIPS,
+    ids=[f"{c}={v}" + ("+" + "+".join(e) if e else "") for _, c, v, e, _ in FLIPS],
+)
+def test_sentence_follows_the_verdict(
+    section: str, claim_id: str, verdict: str, edits: dict, phrase: str
+) -> None:
+    results = set_verdict(_results(), claim_id, verdict)
+    for part in results["claims"].values():
+        if claim_id in part:
+            part[claim_id].update(edits)
+    assert phrase in _text(section, results)
+
+
+@pytest.mark.parametrize(
+    ("claim_id", "verdicts"),
+    [
+        ("xref.q2a.length_gain", ("a_better", "b_better")),
+        ("xref.q4.longest", ("a_better", "b_better")),
+        (f"{DEVICE}.rnn_vs_conv", ("a_better", "b_better")),
+    ],
+)
+def test_opposite_verdicts_never_share_their_sentence(claim_id: str, verdicts: tuple) -> None:
+    section = "q4" if "q4" in claim_id else "q2"
+    first, second = (_text(section, set_verdict(_results(), claim_id, v)) for v in verdicts)
+    assert first != second
+
+
+def test_best_parallel_and_rates_when_threads_are_many() -> None:
+    results = _results()
+    run = results["theory"]["parallelism"]["by_device"]["cpu-1t"]
+    run["single_cpu_thread"] = False
+    slower = _text("q2", set_verdict(results, f"{DEVICE}.rnn_vs_best_parallel", "b_better"))
+    assert "چنین ضربی نمی‌تواند همهٔ واحدهای محاسبهٔ این سخت‌افزار را پر کند" in slower
+    tied = _text("q2", set_verdict(results, f"{DEVICE}.rnn_vs_best_parallel", "indistinguishable"))
+    assert "در محدودهٔ نوسان تکرارها از عملیات موازی" in tied
+
+
+def test_reference_report_quotes_the_chapter_numbers() -> None:
+    """Issue 15: Q2-b quoted 72.4 % while Q6-C prints 72.7 %; the horizon was geometric only."""
+    from rnnlab.style import persian
+
+    results = _results()
+    q2 = _text("q2", results)
+    late = results["q6c"]["models"]["rnn"]["h"]["late_saturated_share"]
+    assert visible_text(persian.pct(late, 1)) in q2
+    stale = results["q6c"]["models"]["rnn"]["h"]["saturated_share"]
+    assert visible_text(persian.pct(stale, 1)) not in q2
+    # Both horizons: the batch gradient's (arithmetic mean, 163) and the typical example's (35).
+    assert "(میانگین حسابی) در RNN ساده ۱۶۳ گام" in q2
+    assert "(میانگین هندسی) به‌ترتیب ۳۵ گام" in q2
+    assert cl.check_claims(results) == []
