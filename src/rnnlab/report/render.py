@@ -32,6 +32,7 @@ from jinja2 import (
     TemplateNotFound,
     TemplateSyntaxError,
     UndefinedError,
+    pass_context,
     select_autoescape,
 )
 from markupsafe import Markup
@@ -95,6 +96,30 @@ class Claims:
         return claim_id in self.by_id
 
 
+def _context_claims(context: Any, fixed: Claims | None) -> Claims:
+    """The claims of the results being rendered (``r``), unless the caller fixed them."""
+    if fixed is not None:
+        return fixed
+    results = context.get("r")
+    return Claims(results if isinstance(results, dict) else {})
+
+
+def _claim_from_context(fixed: Claims | None) -> Any:
+    @pass_context
+    def claim(context: Any, claim_id: str) -> dict[str, Any]:
+        return _context_claims(context, fixed).claim(claim_id)
+
+    return claim
+
+
+def _has_claim_from_context(fixed: Claims | None) -> Any:
+    @pass_context
+    def has_claim(context: Any, claim_id: str) -> bool:
+        return _context_claims(context, fixed).has_claim(claim_id)
+
+    return has_claim
+
+
 def check_results_claims(results: dict[str, Any]) -> None:
     """Refuse a results.json whose claims disagree with their own numbers or sources."""
     problems = claims_layer.check_claims(results)
@@ -154,8 +179,7 @@ def make_environment(
         value, indent=2, ensure_ascii=False, sort_keys=True
     )
     env.filters["points"] = percentage_points
-    claims = claims or Claims({})
-    env.globals.update(claim=claims.claim, has_claim=claims.has_claim)
+    env.globals.update(claim=_claim_from_context(claims), has_claim=_has_claim_from_context(claims))
     math = math or MathRenderer()
     env.globals.update(
         figure_src=figures.src,

@@ -31,6 +31,8 @@ def addition_headline(addition: dict[str, Any]) -> dict[str, Any]:
         "steps_per_sum": bits + 1,
         "chance_exact": at_train[0]["chance_exact"] if at_train else 0.5 ** (bits + 1),
         "longest": max(addition["by_length"], key=lambda e: e["bits"]),
+        # The MLP reads both n-bit numbers at once.
+        "mlp_input_size": addition.get("mlp_input_size", 2 * bits),
     }
     for name in ("rnn", "mlp"):
         view[name] = {
@@ -57,6 +59,7 @@ def parallelism_headline(parallelism: dict[str, Any]) -> dict[str, Any]:
         "longest": {
             "length": first["longest"],
             **{f"{op}_ms": row["best_ms"] for op, row in at_longest.items()},
+            "rnn_over_conv": at_longest["rnn"]["best_ms"] / at_longest["conv"]["best_ms"],
         },
     }
 
