@@ -212,6 +212,21 @@ def test_pick_with_a_tampered_runner_up_is_caught() -> None:
     assert cl.recompute(pick).startswith("<runner-up claim")
 
 
+def test_pick_fastest_ties_within_timing_noise() -> None:
+    clear = cl.pick_fastest("t.fast", {"gru": [3.1, 3.2, 3.3], "lstm": [3.9, 4.0, 4.1]})
+    assert clear["verdict"] == "gru" and clear["machine_dependent"] is True
+    assert clear["evidence"]["runner_up"]["kind"] == "seeds"
+    noisy_times = {"gru": [3.0, 4.5, 3.2], "lstm": [3.9, 3.3, 4.4], "rnn": [9.0]}
+    noisy = cl.pick_fastest("t.fast", noisy_times)
+    assert noisy["verdict"] == cl.TIE
+    single = cl.pick_fastest("t.fast", {"gru": [3.0], "lstm": [9.0]})
+    assert single["verdict"] == cl.TIE  # one measurement each: the noise is unknown
+    for claim in (clear, noisy, single):
+        assert cl.recompute(claim) == claim["verdict"]
+    with pytest.raises(cl.ClaimError, match="two candidates"):
+        cl.pick_fastest("t.fast", {"gru": [1.0]})
+
+
 # ---------------------------------------------------------------- quotes
 
 

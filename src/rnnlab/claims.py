@@ -32,8 +32,8 @@ Kinds and their verdicts:
   can never drift from the chapter it cites.
 
 ``compare_timings`` is ``compare_seeds`` over repeated timings (lower is better),
-marked ``machine_dependent``: a pick made from times says so, and is a ``tie`` when
-the times are within their own noise.
+marked ``machine_dependent``; ``pick_fastest`` builds a pick on it: a pick made from
+times says so, and is a ``tie`` when the times are within their own noise.
 
 ``recompute(claim)`` decides a stored claim again from its evidence alone;
 ``check_claims(results)`` walks ``results.json`` and lists every claim whose
@@ -620,6 +620,39 @@ def pick(
             "runner_up": dict(runner_up_claim),
         },
         refs,
+        **extra,
+    )
+
+
+def pick_fastest(
+    claim_id: str,
+    times: Mapping[str, Sequence[float]],
+    *,
+    refs: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The fastest of several candidates from their repeated times (or per-seed CPU seconds).
+
+    The pattern for every pick made from time (fastest model, best trade-off): rank by
+    mean time, compare the fastest with the runner-up over the repeats
+    (``compare_timings``), and name a winner only when that comparison does; else
+    ``tie``. The pick is marked ``machine_dependent`` (the text must say so). Feed it
+    the job's own CPU time where the stage records one, not wall time.
+    """
+    if len(times) < 2:
+        raise ClaimError(f"{claim_id}: a pick needs at least two candidates")
+    means = {name: float(np.mean(values)) for name, values in times.items()}
+    ranked = sorted(means, key=lambda k: means[k])
+    runner_up = compare_timings(
+        f"{claim_id}.runner_up", times[ranked[0]], times[ranked[1]], names=(ranked[0], ranked[1])
+    )
+    return pick(
+        claim_id,
+        means,
+        runner_up,
+        higher_is_better=False,
+        refs=refs,
+        machine_dependent=True,
         **extra,
     )
 
