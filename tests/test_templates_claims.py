@@ -346,3 +346,29 @@ def test_reference_report_quotes_the_chapter_numbers() -> None:
     assert "(میانگین حسابی) در RNN ساده ۱۶۳ گام" in q2
     assert "(میانگین هندسی) به‌ترتیب ۳۵ گام" in q2
     assert cl.check_claims(results) == []
+
+
+def test_render_refuses_the_reference_when_a_quoted_number_drifts(tmp_path: Path) -> None:
+    """The whole report renders from the reference; a drifted Q6-C number stops it."""
+    import re
+
+    from rnnlab.errors import RnnlabError
+    from rnnlab.report import render
+    from rnnlab.style import fonts
+
+    ids = set()
+    for template in TEMPLATES.rglob("*.j2"):
+        ids |= set(re.findall(r'figure\("([a-z0-9_]+)"', template.read_text(encoding="utf-8")))
+    figures = {fid: str(tmp_path / f"{fid}.svg") for fid in ids}
+    fontset = fonts.FontSet("Test Sans", Path("/a.ttf"), Path("/b.ttf"), False, "test")
+    params = {"course": "c", "homework": "h", "topic": "t", "date": None}
+    out = tmp_path / "report.html"
+    results = _results()
+    document = render.render_document(results, TEMPLATES, figures, fontset, out, params)
+    from rnnlab.style import persian
+
+    late = results["q6c"]["models"]["rnn"]["h"]["late_saturated_share"]
+    assert visible_text(persian.pct(late, 1)) in visible_text(document)
+    results["q6c"]["models"]["rnn"]["h"]["late_saturated_share"] = 0.724
+    with pytest.raises(RnnlabError, match=r"claim xref.q2b.saturation: quotes saturated_share"):
+        render.render_document(results, TEMPLATES, figures, fontset, out, params)
