@@ -372,3 +372,42 @@ def test_render_refuses_the_reference_when_a_quoted_number_drifts(tmp_path: Path
     results["q6c"]["models"]["rnn"]["h"]["late_saturated_share"] = 0.724
     with pytest.raises(RnnlabError, match=r"claim xref.q2b.saturation: quotes saturated_share"):
         render.render_document(results, TEMPLATES, figures, fontset, out, params)
+
+
+def _two_thread_counts(rnn_factor: float, parallel_factor: float) -> dict:
+    """Reference results re-measured on 2 threads: each op's times scaled by its factor."""
+    import copy
+
+    from claims_helpers import upgrade
+
+    from rnnlab.theory.parallelism import thread_scaling
+
+    results = json.loads(_base())
+    pt = results["theory"]["parallelism"]
+    two = copy.deepcopy(pt["by_device"]["cpu-1t"])
+    two["hardware"]["torch_threads"] = 2
+    for row in two["rows"]:
+        factor = rnn_factor if row["op"] == "rnn" else parallel_factor
+        row["times_ms"] = [t * factor for t in row["times_ms"]]
+        row["best_ms"] = min(row["times_ms"])
+    pt["by_device"]["cpu-2t"] = two
+    pt["devices"] = ["cpu-1t", "cpu-2t"]
+    pt["thread_scaling"] = thread_scaling(pt["by_device"])
+    return upgrade(results)
+
+
+@pytest.mark.parametrize(
+    ("rnn_factor", "parallel_factor", "phrase"),
+    [
+        (1.0, 0.5, "این همان پاسخ سؤال است"),
+        (1.0, 1.0, "هیچ‌کدام از عملیات موازی هم از رشتهٔ دوم سود محسوسی نبردند"),
+        (0.5, 0.5, "در این اجرا RNN هم به اندازهٔ عملیات موازی از رشتهٔ اضافه سود برد"),
+        (2.0, 0.5, "(یعنی کندتر)"),
+    ],
+)
+def test_thread_scaling_sentence_follows_the_timing_claims(
+    rnn_factor: float, parallel_factor: float, phrase: str
+) -> None:
+    results = _two_thread_counts(rnn_factor, parallel_factor)
+    assert cl.check_claims(results) == []
+    assert phrase in _text("q2", results)
