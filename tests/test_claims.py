@@ -415,3 +415,23 @@ def test_claim_global_names_an_unknown_id() -> None:
     assert claims.has_claim("q7.a.x") and not claims.has_claim("q7.a.y")
     with pytest.raises(RnnlabError, match=r"unknown claim 'q7.a.y'.*\['q7.a.x'\]"):
         claims.claim("q7.a.y")
+
+
+# ---------------------------------------------------------------- verify
+
+
+def test_verify_compares_claims_with_their_part_tolerance() -> None:
+    from rnnlab import verify
+
+    timing = cl.compare_timings("theory.q2i.cpu.rnn_vs_conv", [5.0, 5.1, 5.2], [1.0, 1.1, 1.2])
+    exact = cl.versus_threshold("theory.q2h.params", 58.9, 1.0, "EQUAL_SIZE")
+    trained = cl.versus_threshold("q6a.x", 0.876, 0.5, "HALF")
+    reference = {"claims": {"theory": cl.collect(timing, exact), "q6a": cl.collect(trained)}}
+    candidate = copy.deepcopy(reference)
+    # A rerun on another machine: other timings (even another verdict), trained noise.
+    candidate["claims"]["theory"][timing["id"]]["evidence"]["a"] = [0.5, 0.6, 0.7]
+    candidate["claims"]["theory"][timing["id"]]["verdict"] = cl.A_BETTER
+    candidate["claims"]["q6a"]["q6a.x"]["evidence"]["value"] = 0.871
+    assert verify.compare(reference, candidate) == []
+    candidate["claims"]["theory"]["theory.q2h.params"]["evidence"]["value"] = 58.8
+    assert len(verify.compare(reference, candidate)) == 1

@@ -59,7 +59,7 @@ def parallelism_headline(parallelism: dict[str, Any]) -> dict[str, Any]:
         "longest": {
             "length": first["longest"],
             **{f"{op}_ms": row["best_ms"] for op, row in at_longest.items()},
-            "rnn_over_conv": at_longest["rnn"]["best_ms"] / at_longest["conv"]["best_ms"],
+            "rnn_slowdown_vs_conv": at_longest["rnn"]["best_ms"] / at_longest["conv"]["best_ms"],
         },
     }
 
@@ -134,7 +134,11 @@ def forward_labels(forward: dict[str, Any]) -> dict[str, Any]:
 
 
 def parallelism_derived(parallelism: dict[str, Any]) -> dict[str, Any]:
-    """Q2-i ratios per device: RNN ÷ convolution per length, growth with length, speed-ups."""
+    """Q2-i ratios per device: RNN ÷ convolution per length, growth with length, speed-ups.
+
+    Every key holding a time ratio or rate matches rnnlab.verify.TIMING_KEY, so a rerun
+    is not compared on machine measurements.
+    """
     shortest = min(parallelism["config"]["lengths"])
     by_device = {}
     for key, run in parallelism["by_device"].items():
@@ -143,19 +147,19 @@ def parallelism_derived(parallelism: dict[str, Any]) -> dict[str, Any]:
         extra = {
             "shortest": shortest,
             "length_growth": longest / shortest,
-            "rnn_growth": best[("rnn", longest)] / best[("rnn", shortest)],
+            "rnn_time_ratio_longest_shortest": best[("rnn", longest)] / best[("rnn", shortest)],
             "rnn_us_per_step_at_longest": run["rnn_ms_per_step_at_longest"] * 1000,
             "rnn_speedup_at_longest": {
                 op: 1 / ratio for op, ratio in run["rnn_slowdown_at_longest"].items()
             },
-            "rnn_over_conv": {
+            "rnn_slowdown_vs_conv": {
                 str(length): best[("rnn", length)] / best[("conv", length)]
                 for length in parallelism["config"]["lengths"]
                 if ("conv", length) in best and ("rnn", length) in best
             },
             "single_cpu_thread": run["hardware"].get("gpu_name") is None
             and run["hardware"].get("torch_threads") == 1,
-            "rates_at_longest": {
+            "gflops_per_s_at_longest": {
                 row["op"]: row["gflops_per_s"] for row in run["rows"] if row["length"] == longest
             },
         }
