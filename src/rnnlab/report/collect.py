@@ -325,7 +325,9 @@ def _main(argv: list[str] | None) -> int:
         Path.cwd(),
     )
     write_json(args.out, results)
-    print(f"results: {len(results) - 1} summaries -> {args.out}")
+    n_claims = sum(len(part) for part in results["claims"].values())
+    n_summaries = len(results) - 2  # without meta and claims
+    print(f"results: {n_summaries} summaries, {n_claims} claims -> {args.out}")
     return 0
 
 
