@@ -22,6 +22,17 @@ from typing import Any
 from rnnlab import claims as cl
 
 MODELS_Q6 = ("rnn", "lstm")
+#: The results.json parts each cross-reference reads (docs/architecture.md's reads table).
+SOURCES: dict[str, tuple[str, ...]] = {
+    "xref.q6b.horizons": ("q6b",),
+    "xref.q2b.saturation": ("q6c",),
+    "xref.q2a.length_gain": ("q6a",),
+    "xref.q2f.embedding": ("imdb", "q6a"),
+    "xref.q6a.lstm_vs_rnn_longest": ("q6a",),
+    "xref.q4.longest": ("q6a",),
+    "xref.q2g.bilstm_vs_lstm": ("q7",),
+    "xref.q3b.gru_vs_lstm": ("q7",),
+}
 #: Where a Q6-B curve summary lives, newest layout first (arithmetic = the batch
 #: gradient itself, geometric = the typical example); the first that resolves is used.
 Q6B_CURVES = {
@@ -233,4 +244,7 @@ def claims(results: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         if made is None:
             continue
         found.extend(made if isinstance(made, list) else [made])
+    unknown = sorted(c["id"] for c in found if c["id"] not in SOURCES)
+    if unknown:
+        raise cl.ClaimError(f"xref claims without an entry in xref.SOURCES: {unknown}")
     return cl.collect(*found)
