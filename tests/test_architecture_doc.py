@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from rnnlab.report import xref
+
 REPO = Path(__file__).resolve().parents[1]
 DOC = REPO / "docs" / "architecture.md"
 RULES_DIR = REPO / "workflow" / "rules"
@@ -82,6 +84,9 @@ def _reads(template: Path) -> set[str]:
     text = template.read_text(encoding="utf-8")
     keys = set(re.findall(r"\br\.(\w+)", text)) | set(re.findall(r"\br\[[\"'](\w+)[\"']\]", text))
     keys |= set(re.findall(r"claim\(\s*[\"'](\w+)\.", text))
+    # A cross-reference claim reads the parts it quotes (rnnlab.report.xref.SOURCES).
+    for claim_id in re.findall(r"claim\(\s*[\"'](xref\.[\w.]+)[\"']", text):
+        keys |= set(xref.SOURCES[claim_id])
     return keys & SUMMARY_KEYS
 
 

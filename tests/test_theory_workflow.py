@@ -15,6 +15,7 @@ from test_theory_forward import GIVEN
 from test_theory_parallelism import TINY as TINY_PARALLELISM
 from test_theory_q1 import QUESTION
 
+from rnnlab.claims import check_claims
 from rnnlab.style import persian
 from rnnlab.theory import addition, figures, forward, parallelism, q1, summary
 
@@ -66,6 +67,10 @@ def test_summary_headlines(theory_summary):
     pt = theory_summary["parallelism"]
     assert pt["longest"]["length"] == 6
     assert {"rnn_ms", "conv_ms", "matmul_ms"} <= set(pt["longest"])
+    # Every comparison of the theory chapters is a claim that its own numbers confirm.
+    claims = theory_summary["claims"]
+    assert "theory.q2h.rnn_vs_mlp" in claims and "theory.q2i.cpu-1t.rnn_vs_conv" in claims
+    assert check_claims({"claims": {"theory": claims}}) == []
     json.dumps(theory_summary)  # everything the report gets is plain JSON
 
 
@@ -94,8 +99,11 @@ def test_templates_render_the_computed_numbers(tmp_path, theory_summary):
     svg.write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     registered = {"q2h_addition": str(svg), "q2i_timing": str(svg)}
     env = make_environment(REPO / "templates", Figures(registered, tmp_path), MathRenderer())
+    # As report_collect hands it over: the summary's claims hoisted to results["claims"].
+    context = {"theory": {k: v for k, v in theory_summary.items() if k != "claims"}}
+    context["claims"] = {"theory": theory_summary["claims"]}
     html = {
-        name: env.get_template(f"sections/{name}.html.j2").render(r={"theory": theory_summary})
+        name: env.get_template(f"sections/{name}.html.j2").render(r=context)
         for name in ("q1", "q2_c", "q2_h", "q2_i")
     }
     total = theory_summary["q1"]["base"]["totals"]["params"]

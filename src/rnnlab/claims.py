@@ -22,8 +22,18 @@ Kinds and their verdicts:
   ``increases`` / ``decreases`` / ``flat``.
 - ``threshold`` (``versus_threshold``): one number against a named constant
   (``above`` / ``below``), for statements such as "the gate stays within a narrow band".
-- ``tie`` (``pick``): the best of several candidates, or ``tie`` when the best is
-  not distinguishable from the runner-up by the kind that compares them.
+- ``pick`` (``pick``): the best of several candidates (its name), or ``tie`` when
+  the best is not distinguishable from the runner-up by the kind that compares them.
+- ``proportions`` (``compare_proportions``): two success counts out of their totals
+  when the per-example pairing is not stored: Fisher's exact test at ``ALPHA``.
+- ``quote`` (``quote``): numbers one chapter quotes from another (the Q2-Q4 prose
+  citing Q6/Q7). Its verdict is ``quoted``, or the verdict of the chapter's own claim
+  it repeats; ``refs`` tie every quoted value to the field it came from, so a quote
+  can never drift from the chapter it cites.
+
+``compare_timings`` is ``compare_seeds`` over repeated timings (lower is better),
+marked ``machine_dependent``; ``pick_fastest`` builds a pick on it: a pick made from
+times says so, and is a ``tie`` when the times are within their own noise.
 
 ``recompute(claim)`` decides a stored claim again from its evidence alone;
 ``check_claims(results)`` walks ``results.json`` and lists every claim whose
@@ -52,6 +62,7 @@ A_BETTER, B_BETTER, INDISTINGUISHABLE = "a_better", "b_better", "indistinguishab
 INCREASES, DECREASES, FLAT = "increases", "decreases", "flat"
 ABOVE, BELOW = "above", "below"
 TIE = "tie"
+QUOTED = "quoted"
 COMPARISON_VERDICTS = (A_BETTER, B_BETTER, INDISTINGUISHABLE)
 TREND_VERDICTS = (INCREASES, DECREASES, FLAT)
 
@@ -156,6 +167,7 @@ def compare_seeds(
     higher_is_better: bool,
     names: tuple[str, str] = ("a", "b"),
     refs: Mapping[str, str] | None = None,
+    statistic: str = "Welch t interval of the mean difference over seeds",
     **extra: Any,
 ) -> dict[str, Any]:
     """``a`` vs ``b`` over seeds: a winner only if Welch's interval of a − b excludes zero."""
@@ -179,10 +191,39 @@ def compare_seeds(
         claim_id,
         "seeds",
         verdict,
-        "Welch t interval of the mean difference over seeds",
+        statistic,
         {"confidence": CONFIDENCE},
         evidence,
         refs,
+        **extra,
+    )
+
+
+def compare_timings(
+    claim_id: str,
+    times_a: Sequence[float],
+    times_b: Sequence[float],
+    *,
+    names: tuple[str, str] = ("a", "b"),
+    refs: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Which of two operations is faster, over repeated timings (or per-seed CPU times).
+
+    Lower is better. A winner only when Welch's interval of the mean time difference
+    excludes zero; otherwise ``indistinguishable`` (a tie within the timing noise).
+    The claim is marked ``machine_dependent``: its text must say so.
+    """
+    extra.setdefault("reason", "welch_over_repeats")
+    return compare_seeds(
+        claim_id,
+        times_a,
+        times_b,
+        higher_is_better=False,
+        names=names,
+        refs=refs,
+        statistic="Welch t interval of the mean time difference over repeats",
+        machine_dependent=True,
         **extra,
     )
 
@@ -239,6 +280,138 @@ def compare_classifiers(
         refs,
         **extra,
     )
+
+
+# ---------------------------------------------------------------- proportions
+
+
+def _fisher_p(success_a: int, n_a: int, success_b: int, n_b: int) -> float:
+    from scipy import stats
+
+    table = [[success_a, n_a - success_a], [success_b, n_b - success_b]]
+    return float(stats.fisher_exact(table).pvalue)
+
+
+def _proportions_verdict(ev: Mapping[str, Any], p: float) -> str:
+    rate_a = ev["success_a"] / ev["n_a"]
+    rate_b = ev["success_b"] / ev["n_b"]
+    if p >= ALPHA or rate_a == rate_b:
+        return INDISTINGUISHABLE
+    return A_BETTER if rate_a > rate_b else B_BETTER
+
+
+def compare_proportions(
+    claim_id: str,
+    success_a: int,
+    n_a: int,
+    success_b: int,
+    n_b: int,
+    *,
+    names: tuple[str, str] = ("a", "b"),
+    refs: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Two success rates (higher is better) from counts: Fisher's exact test at ALPHA.
+
+    For accuracies whose per-example correctness was not kept. Treating the two sets
+    as independent ignores any pairing, which only makes the test more cautious.
+    """
+    if min(n_a, n_b) <= 0 or not (0 <= success_a <= n_a and 0 <= success_b <= n_b):
+        raise ClaimError(f"{claim_id}: counts out of range ({success_a}/{n_a}, {success_b}/{n_b})")
+    evidence = {
+        "names": list(names),
+        "success_a": int(success_a),
+        "n_a": int(n_a),
+        "success_b": int(success_b),
+        "n_b": int(n_b),
+        "rate_a": success_a / n_a,
+        "rate_b": success_b / n_b,
+    }
+    p = _fisher_p(success_a, n_a, success_b, n_b)
+    evidence["p"] = p
+    return _claim(
+        claim_id,
+        "proportions",
+        _proportions_verdict(evidence, p),
+        "Fisher exact test on the two success counts",
+        {"alpha": ALPHA},
+        evidence,
+        refs,
+        **extra,
+    )
+
+
+# ---------------------------------------------------------------- quotes
+
+
+def quote(
+    claim_id: str,
+    results: Mapping[str, Any],
+    pointers: Mapping[str, str],
+    *,
+    verdict_of: str | None = None,
+    order: tuple[str, str] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Numbers one chapter quotes from another, each read from its JSON pointer.
+
+    ``pointers`` maps an evidence name to the pointer of the field in ``results``
+    (``{"share": "/q6c/models/rnn/h/late_saturated_share"}``); the claim's ``refs``
+    keep them tied. A pointer named ``verdict`` makes that field (a string such
+    as ``"lstm"``) the quote's verdict.
+
+    With ``verdict_of`` (a claim id in ``results["claims"]``) the quote repeats
+    that claim's verdict (``source_verdict``, tied by ``refs``). With ``order``
+    (two model names) a comparison verdict is restated for that order, whatever
+    order the source claim used: ``a_better`` then means ``order[0]`` is better.
+    """
+    evidence: dict[str, Any] = {}
+    refs: dict[str, str] = {}
+    wanted = dict(pointers)
+    if verdict_of is not None:
+        part = next((k for k, v in results.get("claims", {}).items() if verdict_of in v), None)
+        if part is None:
+            raise ClaimError(f"{claim_id}: quotes claim {verdict_of!r}, which does not exist")
+        wanted["source_verdict"] = f"/claims/{part}/{verdict_of}/verdict"
+        if order is not None:
+            wanted["names"] = f"/claims/{part}/{verdict_of}/evidence/names"
+    for name, pointer in wanted.items():
+        try:
+            evidence[name] = resolve_pointer(results, pointer)
+        except (KeyError, IndexError, ValueError) as err:
+            raise ClaimError(f"{claim_id}: {pointer} is not in results.json") from err
+        refs[name] = pointer
+    if order is not None:
+        evidence["order"] = list(order)
+    statistic = "quoted from the chapter it cites"
+    if verdict_of:
+        statistic += f" (verdict of claim {verdict_of})"
+    claim = _claim(claim_id, "quote", QUOTED, statistic, {}, evidence, refs, **extra)
+    claim["verdict"] = _quote_verdict(claim_id, evidence)
+    return claim
+
+
+def _quote_verdict(claim_id: str, ev: Mapping[str, Any]) -> str:
+    if "source_verdict" not in ev:
+        return str(ev.get("verdict", QUOTED))
+    verdict = str(ev["source_verdict"])
+    order = ev.get("order")
+    if order is None or verdict not in (A_BETTER, B_BETTER):
+        return verdict
+    names = list(ev.get("names") or [])
+    if names == list(order):
+        return verdict
+    if names == list(reversed(order)):
+        return B_BETTER if verdict == A_BETTER else A_BETTER
+    raise ClaimError(f"{claim_id}: source compares {names}, not {list(order)}")
+
+
+def find_claim(results: Mapping[str, Any], claim_id: str) -> dict[str, Any] | None:
+    """The claim with this id in ``results["claims"]`` (any part), or None."""
+    for part in results.get("claims", {}).values():
+        if claim_id in part:
+            return part[claim_id]
+    return None
 
 
 # ---------------------------------------------------------------- forecasters
@@ -451,6 +624,39 @@ def pick(
     )
 
 
+def pick_fastest(
+    claim_id: str,
+    times: Mapping[str, Sequence[float]],
+    *,
+    refs: Mapping[str, str] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """The fastest of several candidates from their repeated times (or per-seed CPU seconds).
+
+    The pattern for every pick made from time (fastest model, best trade-off): rank by
+    mean time, compare the fastest with the runner-up over the repeats
+    (``compare_timings``), and name a winner only when that comparison does; else
+    ``tie``. The pick is marked ``machine_dependent`` (the text must say so). Feed it
+    the job's own CPU time where the stage records one, not wall time.
+    """
+    if len(times) < 2:
+        raise ClaimError(f"{claim_id}: a pick needs at least two candidates")
+    means = {name: float(np.mean(values)) for name, values in times.items()}
+    ranked = sorted(means, key=lambda k: means[k])
+    runner_up = compare_timings(
+        f"{claim_id}.runner_up", times[ranked[0]], times[ranked[1]], names=(ranked[0], ranked[1])
+    )
+    return pick(
+        claim_id,
+        means,
+        runner_up,
+        higher_is_better=False,
+        refs=refs,
+        machine_dependent=True,
+        **extra,
+    )
+
+
 # ---------------------------------------------------------------- checking
 
 
@@ -472,6 +678,11 @@ def recompute(claim: Mapping[str, Any]) -> str:
         return INCREASES if low > 0 else DECREASES if high < 0 else FLAT
     if kind == "threshold":
         return ABOVE if float(ev["value"]) > float(claim["threshold"]["value"]) else BELOW
+    if kind == "proportions":
+        p = _fisher_p(int(ev["success_a"]), int(ev["n_a"]), int(ev["success_b"]), int(ev["n_b"]))
+        return _proportions_verdict(ev, p)
+    if kind == "quote":
+        return _quote_verdict(str(claim.get("id")), ev)
     if kind == "pick":
         inner = ev["runner_up"]
         if recompute(inner) != inner["verdict"]:

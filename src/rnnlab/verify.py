@@ -16,7 +16,8 @@ What must match, and how closely (the tolerance is chosen by the top-level secti
   name, not guessed from a pattern: `TIMING_KEYS` (exact key names: seconds, rates per
   second, time ratios, picks made from times), `MACHINE_PATHS` (exact paths: `meta`,
   the device a run used, ...) and `COMMON_KEYS_ONLY` (dicts keyed by the devices a
-  machine has, compared for the devices both runs measured). Every other key,
+  machine has, compared for the devices both runs measured), and claims decided
+  from times (marked ``machine_dependent`` by rnnlab.claims). Every other key,
   including any new one, is compared.
 
 When the candidate's recorded package versions (`meta.packages`) differ from the
@@ -133,7 +134,14 @@ TRAINED = Tolerance(rel=0.10, abs=0.02)
 
 
 def tolerance_for(path: str, trained: Tolerance = TRAINED) -> Tolerance:
-    section = path.split(".", 1)[0].split("[", 1)[0]
+    parts = path.split(".")
+    section = parts[0].split("[", 1)[0]
+    if section == "claims" and len(parts) > 1:
+        # results["claims"][<part>]: a claim's numbers are as exact as its part's;
+        # cross-references quote the trained parts.
+        section = parts[1].split("[", 1)[0]
+        if section == "xref":
+            return trained
     return trained if section in TRAINED_SECTIONS else EXACT
 
 
@@ -155,6 +163,8 @@ def _display_segments(path: str) -> Iterator[str]:
 def _diff(ref: Any, new: Any, path: str, segments: tuple[str, ...], trained: Tolerance):
     if segments and skip_reason(segments):
         return
+    if isinstance(ref, dict) and ref.get("machine_dependent") is True:
+        return  # a claim decided from times (rnnlab.claims.compare_timings / pick_fastest)
     if isinstance(ref, dict) and isinstance(new, dict):
         keys = set(ref) & set(new) if _common_keys_only(segments) else set(ref) | set(new)
         for key in sorted(keys, key=str):

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnlab.errors import RnnlabError
+from rnnlab.report import xref
 from rnnlab.runtime import cli, read_json, write_json
 from rnnlab.style.fonts import sha256_of
 
@@ -46,6 +47,8 @@ PACKAGES = (
     "scipy",
     "scikit-learn",
 )
+#: results.json keys no summary may use: run metadata, the claims section, the xref part.
+RESERVED = ("meta", "claims", "xref")
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 JALALI_MONTHS = (
     "فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور",
@@ -67,10 +70,11 @@ def parse_pairs(pairs: list[str], what: str) -> dict[str, str]:
         key, sep, path = pair.partition("=")
         if not sep or not path:
             raise RnnlabError(f"--{what} {pair!r} must look like key=path")
-        if not _KEY.match(key) or key == "meta":
+        if not _KEY.match(key) or key in RESERVED:
             raise RnnlabError(
                 f"--{what} key {key!r} must be an identifier (templates read r.{key}) "
-                "and not 'meta'; rename it where the stage registers it."
+                "and not 'meta', 'claims' or 'xref' (reserved); rename it where the stage "
+                "registers it."
             )
         if key in out:
             raise RnnlabError(f"--{what} key {key!r} is given twice")
@@ -88,6 +92,42 @@ def load_summaries(summaries: dict[str, str]) -> dict[str, Any]:
         except json.JSONDecodeError as err:
             raise RnnlabError(f"summary {path} (key {key!r}) is not valid JSON: {err}") from err
     return merged
+
+
+def hoist_claims(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Move each summary's top-level ``claims`` into one section keyed by summary key.
+
+    Returns ``{summary key: {claim id: claim}}`` (only parts that have claims) and
+    removes ``claims`` from the summary bodies. A claim id used by two parts is an
+    error: templates look claims up by id alone.
+    """
+    hoisted: dict[str, dict[str, Any]] = {}
+    owner: dict[str, str] = {}
+    for key in sorted(results):
+        body = results[key]
+        if not isinstance(body, dict) or "claims" not in body:
+            continue
+        claims = body.pop("claims")
+        if not isinstance(claims, dict):
+            raise RnnlabError(
+                f"summary {key!r}: 'claims' must be an object {{id: claim}} "
+                "(build it with rnnlab.claims.collect)"
+            )
+        for claim_id, claim in claims.items():
+            if claim_id in owner:
+                raise RnnlabError(
+                    f"claim id {claim_id!r} is used by both summary {owner[claim_id]!r} and "
+                    f"summary {key!r}; claim ids must be unique across the report "
+                    "(start each with its part, e.g. q6a., q7.a.)"
+                )
+            if isinstance(claim, dict) and claim.get("id", claim_id) != claim_id:
+                raise RnnlabError(
+                    f"summary {key!r}: claim stored under {claim_id!r} has id {claim.get('id')!r}"
+                )
+            owner[claim_id] = key
+        if claims:
+            hoisted[key] = claims
+    return hoisted
 
 
 def package_versions() -> dict[str, str]:
@@ -120,7 +160,13 @@ def data_checksums(archives: dict[str, str]) -> dict[str, dict[str, Any]]:
         file = Path(path)
         if not file.exists():
             raise RnnlabError(f"data archive {path} ({key}) does not exist")
-        out[key] = {"file": file.name, "bytes": file.stat().st_size, "sha256": sha256_of(file)}
+        size = file.stat().st_size
+        out[key] = {
+            "file": file.name,
+            "bytes": size,
+            "megabytes": size / 1e6,
+            "sha256": sha256_of(file),
+        }
     return out
 
 
@@ -234,6 +280,17 @@ def collect(
     today: dt.date | None = None,
 ) -> dict[str, Any]:
     results = load_summaries(summaries)
+    for reserved in RESERVED:
+        if reserved in results:
+            raise RnnlabError(f"summary key {reserved!r} is reserved in results.json; rename it")
+    claims = hoist_claims(results)
+    # Cross-references (Q2-Q4 quoting Q6/Q7) are claims computed from the merged parts.
+    cross = xref.claims({**results, "claims": claims})
+    if cross:
+        parts = {key: {"claims": value} for key, value in claims.items()}
+        claims = hoist_claims({**parts, "xref": {"claims": cross}})
+    results["claims"] = claims
+    timed = benchmark_times(benchmarks)
     today = today or dt.date.today()
     results["meta"] = {
         "config": config,
@@ -244,7 +301,9 @@ def collect(
         VOLATILE: {
             "git": git_commit(repo),
             "hardware": hardware(),
-            "benchmarks": benchmark_times(benchmarks),
+            "benchmarks": timed,
+            # What the appendix prints: the sum of every timed job, in minutes.
+            "benchmarks_total_minutes": sum(r["seconds"] or 0 for r in timed) / 60,
             "date": today.isoformat(),
             "date_jalali": jalali_text(today),
         },
@@ -268,7 +327,9 @@ def _main(argv: list[str] | None) -> int:
         Path.cwd(),
     )
     write_json(args.out, results)
-    print(f"results: {len(results) - 1} summaries -> {args.out}")
+    n_claims = sum(len(part) for part in results["claims"].values())
+    n_summaries = len(results) - 2  # without meta and claims
+    print(f"results: {n_summaries} summaries, {n_claims} claims -> {args.out}")
     return 0
 
 

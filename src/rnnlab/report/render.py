@@ -32,10 +32,12 @@ from jinja2 import (
     TemplateNotFound,
     TemplateSyntaxError,
     UndefinedError,
+    pass_context,
     select_autoescape,
 )
 from markupsafe import Markup
 
+from rnnlab import claims as claims_layer
 from rnnlab.errors import RnnlabError
 from rnnlab.report.mathsvg import MathRenderer
 from rnnlab.runtime import cli, read_json, write_text
@@ -65,6 +67,76 @@ _ID = re.compile(r'\sid="([^"]+)"')
 _TAG = re.compile(r"<[^>]+>")
 
 
+class Claims:
+    """``claim(id)`` and ``has_claim(id)`` as the templates see them.
+
+    Claims live in ``results["claims"][part][id]``; templates look them up by id
+    alone. An unknown id is an error that names the id (the renderer adds the
+    template line); ``has_claim`` guards a sentence whose part may be absent
+    (a partial run), like ``r.q7 is defined`` does for numbers.
+    """
+
+    def __init__(self, results: dict[str, Any]) -> None:
+        self.by_id: dict[str, dict[str, Any]] = {}
+        for part in results.get("claims", {}).values():
+            self.by_id.update(part)
+        self.used: list[str] = []
+
+    def claim(self, claim_id: str) -> dict[str, Any]:
+        if claim_id not in self.by_id:
+            near = sorted(k for k in self.by_id if k.split(".")[0] == claim_id.split(".")[0])
+            raise RnnlabError(
+                f"unknown claim {claim_id!r}; claims of that part in results.json: {near}. "
+                "Compute it in the part's summary (rnnlab.claims) or fix the id."
+            )
+        self.used.append(claim_id)
+        return self.by_id[claim_id]
+
+    def has_claim(self, claim_id: str) -> bool:
+        return claim_id in self.by_id
+
+
+def _context_claims(context: Any, fixed: Claims | None) -> Claims:
+    """The claims of the results being rendered (``r``), unless the caller fixed them."""
+    if fixed is not None:
+        return fixed
+    results = context.get("r")
+    return Claims(results if isinstance(results, dict) else {})
+
+
+def _claim_from_context(fixed: Claims | None) -> Any:
+    @pass_context
+    def claim(context: Any, claim_id: str) -> dict[str, Any]:
+        return _context_claims(context, fixed).claim(claim_id)
+
+    return claim
+
+
+def _has_claim_from_context(fixed: Claims | None) -> Any:
+    @pass_context
+    def has_claim(context: Any, claim_id: str) -> bool:
+        return _context_claims(context, fixed).has_claim(claim_id)
+
+    return has_claim
+
+
+def check_results_claims(results: dict[str, Any]) -> None:
+    """Refuse a results.json whose claims disagree with their own numbers or sources."""
+    problems = claims_layer.check_claims(results)
+    if problems:
+        raise RnnlabError(
+            f"{len(problems)} claim(s) in results.json disagree with their numbers; the report "
+            "would state something its tables contradict. Recompute the summaries "
+            "(rerun their stages and report_collect):\n  " + "\n  ".join(problems)
+        )
+
+
+def percentage_points(fraction: Any, digits: int = 1, sign: bool = False) -> str:
+    """A difference of two fractions in percentage points: 0.0897 -> ۸٫۹ (no ٪ sign)."""
+    value = None if fraction is None else float(fraction) * 100
+    return persian.num(value, digits, sign=sign)
+
+
 class Figures:
     """REPORT_FIGURES as the templates see it: id -> src relative to the HTML file."""
 
@@ -88,7 +160,10 @@ class Figures:
 
 
 def make_environment(
-    templates: Path, figures: Figures, math: MathRenderer | None = None
+    templates: Path,
+    figures: Figures,
+    math: MathRenderer | None = None,
+    claims: Claims | None = None,
 ) -> Environment:
     """The Jinja environment every template renders in: filters, globals and macros."""
     env = Environment(
@@ -103,6 +178,8 @@ def make_environment(
     env.filters["pretty_json"] = lambda value: json.dumps(
         value, indent=2, ensure_ascii=False, sort_keys=True
     )
+    env.filters["points"] = percentage_points
+    env.globals.update(claim=_claim_from_context(claims), has_claim=_has_claim_from_context(claims))
     math = math or MathRenderer()
     env.globals.update(
         figure_src=figures.src,
@@ -229,10 +306,16 @@ def render_document(
     math_cache: Path | None = None,
 ) -> str:
     """The HTML text of the report."""
+    check_results_claims(results)
     figure_map = Figures(figures, out_html.parent)
-    env = make_environment(templates, figure_map, MathRenderer(math_cache))
+    env = make_environment(templates, figure_map, MathRenderer(math_cache), Claims(results))
     sections = present_sections(templates, bool(params.get("require_all_sections", False)))
     params = {**params, "font_family": fontset.family}
+    # A question part resets the h1 counter to one below its number (no arithmetic
+    # in templates).
+    sections = [
+        {**s, "counter_start": s["number"] - 1 if s["number"] else None} for s in sections
+    ]
     context = {"r": results, "report": params, "sections": sections}
     try:
         body = env.get_template("body.html.j2").render(context)
