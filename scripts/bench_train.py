@@ -29,9 +29,10 @@ import torch
 from torch.nn import functional as F
 
 from rnnlab.runtime import seed_everything, set_threads, write_json
-from rnnlab.sentiment.batching import bucketed_order, epoch_generator, iterate
+from rnnlab.sentiment.batching import bucketed_order, iterate
 from rnnlab.sentiment.models import SentimentRNN
 from rnnlab.sentiment.train import Hyper, Optimiser, Split, clip_split, load_encoded
+from rnnlab.training import epoch_generator
 
 
 def naive_pass(model: SentimentRNN, split: Split, batch_size: int, lr: float, seed: int) -> float:
