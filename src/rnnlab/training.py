@@ -375,6 +375,33 @@ def train_epoch(task: Task, settings: Settings, seed: int, state: State,
     return sums, lr
 
 
+# Row fields the progress line shows apart (or not at all).
+QUIET = {"epoch", "seconds", "cpu_seconds", "eval_cpu_seconds", "lr", "tokens"}
+
+
+def run_epoch(task: Task, settings: Settings, seed: int, state: State,
+              log: Callable[[str], None]) -> dict[str, Any]:  # fmt: skip
+    """Train one epoch and validate; the epoch's row of the history (times included).
+
+    `seconds` and `cpu_seconds` time the training pass alone (wall and process CPU),
+    `eval_cpu_seconds` the validation; the run's `cpu_seconds` counts both.
+    """
+    tick, cpu_tick = time.perf_counter(), time.process_time()
+    sums, lr = train_epoch(task, settings, seed, state, log)
+    seconds, cpu = time.perf_counter() - tick, time.process_time() - cpu_tick
+    val = task.validate()  # the part evaluates under no_grad
+    eval_cpu = time.process_time() - cpu_tick - cpu
+    state.train_seconds += time.perf_counter() - tick
+    state.cpu_seconds += cpu + eval_cpu
+    row: dict[str, Any] = {"epoch": state.epoch + 1,
+                           task.loss_key: sums["loss"] / max(1.0, sums["n"])}  # fmt: skip
+    if task.epoch_fields is not None:
+        row.update(task.epoch_fields(sums, seconds))
+    row.update(val)
+    row.update({"seconds": seconds, "cpu_seconds": cpu, "eval_cpu_seconds": eval_cpu, "lr": lr})
+    return row
+
+
 def _end_epoch(task: Task, settings: Settings, state: State, row: dict[str, Any]) -> bool:
     """Record an epoch's row; update best, bad epochs and plateau scale. True if improved."""
     state.epoch = row["epoch"]
@@ -435,25 +462,13 @@ def fit(task: Task, settings: Settings, seed: int, resume_path: str | Path,
     resume_path = Path(resume_path)
     state = _resume(resume_path, task, fp, log)
     while not _finished(state, settings):
-        tick, cpu_tick = time.perf_counter(), time.process_time()
-        sums, lr = train_epoch(task, settings, seed, state, log)
-        seconds = time.perf_counter() - tick
-        val = task.validate()  # the part evaluates under no_grad
-        cpu = time.process_time() - cpu_tick
-        state.train_seconds += time.perf_counter() - tick
-        state.cpu_seconds += cpu
-        row: dict[str, Any] = {"epoch": state.epoch + 1,
-                               task.loss_key: sums["loss"] / max(1.0, sums["n"])}  # fmt: skip
-        if task.epoch_fields is not None:
-            row.update(task.epoch_fields(sums, seconds))
-        row.update(val)
-        row.update({"seconds": seconds, "cpu_seconds": cpu, "lr": lr})
+        row = run_epoch(task, settings, seed, state, log)
         improved = _end_epoch(task, settings, state, row)
         _save(resume_path, task, state, fp)  # saved before the line: a kill after it resumes
-        shown = " ".join(f"{k} {v:.4f}" for k, v in row.items()
-                         if k not in {"epoch", "seconds", "cpu_seconds", "lr"})  # fmt: skip
-        log(f"{task.name} epoch {state.epoch}/{settings.max_epochs} {shown} lr {lr:.3g} "
-            f"{seconds:.1f}s ({cpu:.1f}s cpu)" + (" *best" if improved else ""))
+        shown = " ".join(f"{k} {v:.4f}" for k, v in row.items() if k not in QUIET)
+        log(f"{task.name} epoch {state.epoch}/{settings.max_epochs} {shown} lr {row['lr']:.3g} "
+            f"{row['seconds']:.1f}s ({row['cpu_seconds']:.1f}s cpu, "
+            f"{row['eval_cpu_seconds']:.1f}s cpu validating)" + (" *best" if improved else ""))
     if state.best_weights is None:
         raise RnnlabError(f"training ran no epoch; set {settings.prefix}.max_epochs >= 1.")
     task.model.load_state_dict(state.best_weights)

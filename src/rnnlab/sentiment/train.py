@@ -28,7 +28,7 @@ import csv
 import io
 import json
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +68,7 @@ class Hyper:
     eval_batch_size: int = 256
     lr: float = 1e-3
     # rnnlab.training.Schedule as a mapping, e.g. {"kind": "exponential", "decay": 0.8}
-    lr_schedule: dict[str, Any] = field(default_factory=dict)
+    lr_schedule: dict[str, Any] = field(default_factory=lambda: asdict(training.Schedule()))
     grad_clip: float = 1.0  # max global gradient L2 norm; 0 disables clipping
     max_epochs: int = 10
     patience: int = 2  # epochs without a better validation accuracy before stopping
@@ -100,8 +100,9 @@ class Hyper:
                 f"sentiment hyper-parameter(s) out of range: "
                 f"{ {name: getattr(hyper, name) for name in bad} }; fix them in the config."
             )
-        hyper.settings()  # lr, stopping and schedule: checked by the engine
-        return hyper
+        # lr, stopping and schedule: checked by the engine; the schedule is kept resolved
+        schedule = asdict(hyper.settings().schedule)
+        return replace(hyper, lr_schedule=schedule)
 
     def settings(self) -> training.Settings:
         return training.Settings.from_config(asdict(self), "sentiment.hyper")
