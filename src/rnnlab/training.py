@@ -10,7 +10,7 @@ the gradient clip and a validation function. The engine owns everything else:
 * early stopping on a validation metric (`patience`, `min_delta`, `max_epochs`) and
   the best-epoch weights;
 * a resume state written atomically after every epoch: weights, optimiser, the
-  torch/numpy/python RNG streams, epoch, history, best epoch and weights, bad-epoch
+  torch (CPU and CUDA)/numpy/python RNG streams, epoch, history, best epoch and weights, bad-epoch
   count, schedule state and the time spent. A killed job rerun continues after the
   last finished epoch and ends with the very numbers of an uninterrupted run.
 
@@ -317,12 +317,15 @@ def set_lr(optimiser: Any, lr: float) -> None:
 
 
 def _rng_state() -> dict[str, Any]:
-    return {"torch": torch.get_rng_state(), "numpy": np.random.get_state(),
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
+    return {"torch": torch.get_rng_state(), "cuda": cuda, "numpy": np.random.get_state(),
             "python": random.getstate()}  # fmt: skip
 
 
 def _set_rng_state(state: dict[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
+    if state.get("cuda") is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])  # dropout on a GPU draws from these
     np.random.set_state(state["numpy"])
     random.setstate(state["python"])
 
