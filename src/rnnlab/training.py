@@ -291,6 +291,9 @@ class Outcome:
     train_seconds: float
     cpu_seconds: float
 
+    # `stopped_early`: the criterion fired (`patience` epochs in a row without a
+    # better validation metric), also when that happened in the last allowed epoch.
+
     @property
     def cap_bound(self) -> bool:
         """Training ended at `max_epochs` without the early-stopping criterion firing."""
