@@ -218,6 +218,20 @@ def test_a_code_edit_retrains_in_place_to_a_fresh_result(tmp_path):
     assert after["test"] != before["test"]
 
 
+@pytest.mark.parametrize("entry", ["rnnlab.sentiment.train", "rnnlab.forecast.train"])
+def test_the_fingerprint_code_is_the_rules_code_inputs(entry):
+    """The files the fingerprint hashes are the ones the workflow lists as the rule's inputs."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "codedeps_for_training", SRC.parent / "workflow" / "lib" / "codedeps.py"
+    )
+    codedeps = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(codedeps)
+    ours = tuple(p.relative_to(SRC).as_posix() for p in training.code_closure(entry))
+    assert ours == codedeps.closure(SRC, entry)
+
+
 def test_the_fingerprint_covers_settings_code_and_data(tmp_path):
     closure = {p.relative_to(SRC).as_posix() for p in training.code_closure(
         "rnnlab.forecast.train")}  # fmt: skip
