@@ -15,6 +15,13 @@ Speed is counted in real (non-pad) tokens per second, the work that matters:
 both variants see exactly the same reviews per round. The median over rounds is
 reported, and the speed-up as the median over rounds of the paired ratio naive
 time / our time. Not a test: timings depend on the machine and its load.
+
+Q7 (`--part forecast`): the process CPU seconds of one full training pass of the
+engine (`rnnlab.training.train_epoch`) over every training window, and of one
+validation pass, on the prepared power series:
+
+    python scripts/bench_train.py --part forecast --series results/data/power/series.npz \
+        --prep results/data/power/prep.json --cell lstm --length 60
 """
 
 from __future__ import annotations
@@ -29,9 +36,10 @@ import torch
 from torch.nn import functional as F
 
 from rnnlab.runtime import seed_everything, set_threads, write_json
-from rnnlab.sentiment.batching import bucketed_order, epoch_generator, iterate
+from rnnlab.sentiment.batching import bucketed_order, iterate
 from rnnlab.sentiment.models import SentimentRNN
 from rnnlab.sentiment.train import Hyper, Optimiser, Split, clip_split, load_encoded
+from rnnlab.training import epoch_generator
 
 
 def naive_pass(model: SentimentRNN, split: Split, batch_size: int, lr: float, seed: int) -> float:
@@ -65,11 +73,42 @@ def our_pass(model: SentimentRNN, split: Split, hyper: Hyper, seed: int) -> floa
     return time.perf_counter() - started
 
 
+def forecast_pass(args: argparse.Namespace) -> dict:
+    """CPU seconds of one Q7 training pass and one validation pass (engine code paths)."""
+    import numpy as np
+
+    from rnnlab import training
+    from rnnlab.data.power import load_series
+    from rnnlab.forecast.models import Forecaster
+    from rnnlab.forecast.train import build_windows, make_task, persistence_errors
+
+    series = load_series(args.series, args.prep)
+    windows = build_windows(series, args.length, args.length)
+    persistence_val = float(np.mean(persistence_errors(series, windows, "val") ** 2))
+    seed_everything(args.seed)
+    model = Forecaster(args.cell, series.values.shape[1], 64, 2)
+    cfg = {"batch_size": args.batch_size, "lr": 0.002, "grad_clip": 1.0}
+    task = make_task("bench", model, windows, cfg, persistence_val, torch.device("cpu"))
+    settings = training.Settings(lr=0.002, max_epochs=1, patience=1)
+    tick = time.process_time()
+    training.train_epoch(task, settings, args.seed, training.State(), print)
+    train_cpu = time.process_time() - tick
+    tick = time.process_time()
+    task.validate()
+    return {"cell": args.cell, "length": args.length, "batch_size": args.batch_size,
+            "threads": args.threads, "train_windows": len(windows["train"][1]),
+            "val_windows": len(windows["val"][1]), "train_pass_cpu_s": train_cpu,
+            "val_pass_cpu_s": time.process_time() - tick, "torch": torch.__version__}  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--part", choices=["sentiment", "forecast"], default="sentiment")
+    parser.add_argument("--series", default="results/data/power/series.npz")
+    parser.add_argument("--prep", default="results/data/power/prep.json")
     parser.add_argument("--data", default="results/data/imdb/encoded.pt")
     parser.add_argument("--length", type=int, default=400)
-    parser.add_argument("--cell", choices=["rnn", "lstm"], default="lstm")
+    parser.add_argument("--cell", default="lstm", help="rnn or lstm (Q7: any forecast model)")
     parser.add_argument("--reviews", type=int, default=1536, help="training reviews per pass")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--bucket-pool", type=int, default=50)
@@ -80,6 +119,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     set_threads(args.threads)
+    if args.part == "forecast":
+        result = forecast_pass(args)
+        print(result)
+        if args.json:
+            write_json(args.json, result)
+        return 0
     data = load_encoded(args.data)
     full = clip_split(data, "train", args.length)
     pick = torch.randperm(len(full), generator=torch.Generator().manual_seed(args.seed))

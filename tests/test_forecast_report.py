@@ -65,8 +65,9 @@ PREP = {"minute_rows": 2075259, "missing_rows": 25979, "missing_row_share": 0.01
                        "start": 0, "end": 100} for k in ("train", "val", "test")},
         "target": "Global_active_power", "target_std": 0.93, "target_mean": 1.09,
         "features": ["a"] * 7, "text_sha256": "0" * 64}
-SETUP = {"hidden": 64, "layers": 2, "epochs": 10, "batch_size": 128, "lr": 0.002, "grad_clip": 1.0,
-         "train_subsample": 4, "seed": 0, "main_length": 60}
+SETUP = {"hidden": 64, "layers": 2, "max_epochs": 30, "patience": 3, "min_delta": 0.0,
+         "lr_schedule": {"kind": "constant"}, "batch_size": 128, "lr": 0.002, "grad_clip": 1.0,
+         "seed": 0, "main_length": 60}
 
 
 def render(summary: dict, tmp_path: Path) -> str:

@@ -7,8 +7,9 @@ import torch
 
 from rnnlab.errors import RnnlabError
 from rnnlab.runtime import save_torch
-from rnnlab.sentiment.batching import bucketed_order, epoch_generator, make_batch, sorted_order
+from rnnlab.sentiment.batching import bucketed_order, make_batch, sorted_order
 from rnnlab.sentiment.models import SentimentRNN, load_checkpoint
+from rnnlab.training import epoch_generator
 
 VOCAB = 30
 

@@ -1,18 +1,19 @@
-"""Q6-A training: determinism, resume after a kill, early stopping, aggregation, CLI errors."""
+"""Q6-A training: determinism, early stopping, outputs, aggregation, CLI errors.
+
+Kills, resumes and the fingerprint are tested with the engine, in test_training.py.
+"""
 
 from __future__ import annotations
 
 import csv
-import fcntl
 import json
 import shutil
 import subprocess
 import sys
-import threading
-import time
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -20,10 +21,10 @@ import yaml
 from rnnlab.errors import RnnlabError
 from rnnlab.sentiment.models import load_checkpoint
 from rnnlab.sentiment.summary import aggregate, write_table
-from rnnlab.sentiment.train import Hyper, Interrupted, train_run
+from rnnlab.sentiment.train import Hyper, train_run
 
 # Fields that measure the machine, not the result.
-TIMING = {"train_seconds", "tokens_per_s"}
+TIMING = {"train_seconds", "tokens_per_s", "cpu_seconds"}
 TINY = {"embed_dim": 8, "hidden_size": 8, "batch_size": 16, "eval_batch_size": 32}
 
 
@@ -78,25 +79,14 @@ def without_timing(metrics: dict) -> dict:
 def curve_without_timing(run_dir: Path) -> list[dict]:
     with open(run_dir / "curve.csv", newline="") as handle:
         return [
-            {k: v for k, v in row.items() if k not in {"seconds", "tokens_per_s"}}
+            {k: v for k, v in row.items() if k not in {"seconds", "tokens_per_s", "cpu_seconds"}}
             for row in csv.DictReader(handle)
         ]
 
 
-def fit(
-    encoded: Path, out: Path, cell: str = "lstm", stop_after_epoch: int | None = None, **hyper
-) -> dict:
+def fit(encoded: Path, out: Path, cell: str = "lstm", **hyper) -> dict:
     params = {**TINY, "max_epochs": 3, "patience": 3, **hyper}
-    return train_run(
-        encoded,
-        cell,
-        12,
-        0,
-        Hyper.from_dict(params),
-        out,
-        stop_after_epoch=stop_after_epoch,
-        log=lambda _: None,
-    )
+    return train_run(encoded, cell, 12, 0, Hyper.from_dict(params), out, log=lambda _: None)
 
 
 @pytest.mark.parametrize("cell", ["rnn", "lstm"])
@@ -108,11 +98,26 @@ def test_training_learns_and_is_deterministic(encoded, tmp_path, cell):
     # The cue tokens make the task easy: a working loop gets well above chance.
     assert first["val_acc"] > 0.8
     assert first["n_train"] == 96 and first["length"] == 12
-    # The run leaves its outputs and removes the resume state.
+    # The run leaves its outputs and keeps the resume state (it cannot go stale).
     run = tmp_path / "a"
-    left = {p.name for p in run.iterdir() if not p.name.startswith(".")}
-    assert left == {"best.pt", "metrics.json", "curve.csv", "last.pt"}
+    left = {p.name for p in run.iterdir()}
+    assert left == {"best.pt", "metrics.json", "curve.csv", "predictions.npz", "last.pt"}
     assert json.loads((run / "metrics.json").read_text())["test_acc"] == first["test_acc"]
+    assert first["epochs_run"] == first["max_epochs"] == 4
+    assert first["cap_bound"] is not first["stopped_early"]
+
+
+def test_predictions_hold_each_test_review_in_split_order(encoded, tmp_path):
+    metrics = fit(encoded, tmp_path / "run", max_epochs=2)
+    saved = np.load(tmp_path / "run" / "predictions.npz")
+    assert saved["label"].dtype == np.int8 and saved["logit"].dtype == np.float32
+    assert saved["correct"].dtype == bool
+    labels = torch.load(encoded, weights_only=False)["test"]["labels"].numpy()
+    assert np.array_equal(saved["label"], labels)
+    assert np.array_equal(saved["correct"], (saved["logit"] > 0) == (saved["label"] == 1))
+    assert saved["correct"].mean() == pytest.approx(metrics["test_acc"])
+    cut = torch.load(encoded, weights_only=False)["test"]["lengths"].numpy() > 12
+    assert saved["correct"][cut].mean() == pytest.approx(metrics["test_acc_cut"])
 
 
 def test_best_checkpoint_reproduces_the_reported_test_accuracy(encoded, tmp_path):
@@ -128,91 +133,10 @@ def test_best_checkpoint_reproduces_the_reported_test_accuracy(encoded, tmp_path
     assert checkpoint["epoch"] == metrics["best_epoch"]
 
 
-@pytest.mark.parametrize("sparse", [True, False])
-def test_resume_after_kill_ends_with_identical_metrics(encoded, tmp_path, sparse):
-    hyper = {"sparse_embedding": sparse, "dropout": 0.2}  # dropout: the RNG state must resume too
-    whole = fit(encoded, tmp_path / "whole", **hyper)
-    with pytest.raises(Interrupted):
-        fit(encoded, tmp_path / "killed", stop_after_epoch=1, **hyper)
-    assert (tmp_path / "killed" / "last.pt").exists()
-    assert not (tmp_path / "killed" / "metrics.json").exists()
-    messages: list[str] = []
-    resumed = train_run(
-        encoded,
-        "lstm",
-        12,
-        0,
-        Hyper.from_dict({**TINY, "max_epochs": 3, "patience": 3, **hyper}),
-        tmp_path / "killed",
-        log=messages.append,
-    )
-    assert any("resuming" in m and "after epoch 1" in m for m in messages)
-    assert without_timing(resumed) == without_timing(whole)
-    assert curve_without_timing(tmp_path / "killed") == curve_without_timing(tmp_path / "whole")
-
-
-def test_a_second_process_waits_and_reuses_the_finished_run(encoded, tmp_path):
-    run = tmp_path / "run"
-    first = fit(encoded, run)
-    messages: list[str] = []
-    result: dict = {}
-    hyper = Hyper.from_dict({**TINY, "max_epochs": 3, "patience": 3})
-
-    def second() -> None:
-        result.update(train_run(encoded, "lstm", 12, 0, hyper, run, log=messages.append))
-
-    # Hold the run's lock as another training process would.
-    with open(run / ".train.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        waiter = threading.Thread(target=second)
-        waiter.start()
-        for _ in range(200):
-            if messages:
-                break
-            time.sleep(0.05)
-        assert messages and "waiting" in messages[0]
-        assert waiter.is_alive()
-    waiter.join(timeout=60)
-    assert any("reusing" in m for m in messages)
-    assert without_timing(result) == without_timing(first)
-
-
-def test_removed_outputs_are_rebuilt_from_the_final_state_and_runs_extend(encoded, tmp_path):
-    run = tmp_path / "run"
-    short = fit(encoded, run, max_epochs=2)
-    for name in ("best.pt", "metrics.json", "curve.csv"):
-        (run / name).unlink()
-    messages: list[str] = []
-    hyper = Hyper.from_dict({**TINY, "max_epochs": 2, "patience": 3})
-    rebuilt = train_run(encoded, "lstm", 12, 0, hyper, run, log=messages.append)
-    assert any("resuming" in m and "after epoch 2" in m for m in messages)
-    assert rebuilt == short  # timing included: nothing was retrained
-    # A longer run continues the shorter one and ends where an uninterrupted one does.
-    longer = fit(encoded, run, max_epochs=3)
-    assert without_timing(longer) == without_timing(fit(encoded, tmp_path / "whole", max_epochs=3))
-    # A state that went further than asked is not used for a shorter run.
-    messages.clear()
-    again = train_run(encoded, "lstm", 12, 0, hyper, run, log=messages.append)
-    assert any("ignoring" in m for m in messages)
-    assert without_timing(again) == without_timing(short)
-
-
-def test_resume_state_of_another_config_is_ignored(encoded, tmp_path):
-    with pytest.raises(Interrupted):
-        fit(encoded, tmp_path / "run", stop_after_epoch=1, lr=0.05)
-    messages: list[str] = []
-    params = {**TINY, "max_epochs": 2, "patience": 3, "lr": 0.01}
-    train_run(
-        encoded, "lstm", 12, 0, Hyper.from_dict(params), tmp_path / "run", log=messages.append
-    )
-    assert any("ignoring" in m for m in messages)
-    assert not any("resuming" in m for m in messages)
-
-
 def test_early_stopping_keeps_the_best_epoch(encoded, tmp_path):
     # A huge learning rate makes validation accuracy stall quickly.
     metrics = fit(encoded, tmp_path / "run", max_epochs=30, patience=1, lr=0.5)
-    assert metrics["stopped_early"]
+    assert metrics["stopped_early"] and not metrics["cap_bound"]
     assert metrics["epochs_run"] == metrics["best_epoch"] + 1
     with open(tmp_path / "run" / "curve.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))

@@ -10,14 +10,14 @@ FORECAST_FIGURES = ["curves", "forecast", "lengths", "ablation",
 MAIN_LENGTH = FORECAST_CFG["main_length"]
 # Test targets shared by every length: each run is evaluated on the longest window's targets.
 COMMON_LENGTH = max(FORECAST_CFG["lengths"])
-# One trained run: its model, metrics and test predictions live here.
+# One trained run: its model, metrics and test predictions live here, and its resume
+# state `last.pt` (rnnlab.training; not an output, so Snakemake never deletes it: a
+# killed job resumes from it, and it cannot go stale).
 FORECAST_RUN = f"{FORECAST}/runs/{{model}}_L{{length}}"
-# Not an output: Snakemake would delete it when a job is killed, and it is
-# exactly what a killed job needs to resume.
-FORECAST_RESUME = f"{FORECAST}/resume/{{model}}_L{{length}}.pt"
 # Shared training settings: every run depends on them (and the summary records them).
 FORECAST_SETUP_KEYS = (
-    "hidden", "layers", "epochs", "batch_size", "lr", "grad_clip", "train_subsample", "seed"
+    "hidden", "layers", "max_epochs", "patience", "min_delta", "lr_schedule", "batch_size",
+    "lr", "grad_clip", "seed",
 )  # fmt: skip
 
 
@@ -82,9 +82,6 @@ rule forecast_train:
             }
         ),
         out_dir=lambda wildcards, output: os.path.dirname(output.model),
-        resume=lambda wildcards: FORECAST_RESUME.format(
-            model=wildcards.model, length=wildcards.length
-        ),
     threads: FORECAST_CFG["threads"]
     conda:
         CONDA_ENV
@@ -98,7 +95,7 @@ rule forecast_train:
         "benchmarks/forecast_train/{model}_L{length}.tsv"
     shell:
         "python -m rnnlab.forecast.train --series {input.series:q} --prep {input.report:q}"
-        " --out-dir {params.out_dir:q} --resume {params.resume:q} --params {params.cfg:q}"
+        " --out-dir {params.out_dir:q} --params {params.cfg:q}"
         " --threads {threads} > {log:q} 2>&1"
 
 

@@ -1,7 +1,9 @@
 # Q6-A: IMDb sentiment with a Simple RNN and an LSTM.
 # One model per (model, length, seed) -> run table + accuracy-vs-length figure.
 SENTIMENT = f"{RESULTS}/sentiment"
-# One trained run: its checkpoint, metrics and curve live here.
+# One trained run: its checkpoint, metrics, curve and test predictions live here, and
+# its resume state `last.pt` (rnnlab.training; not an output, so Snakemake never
+# deletes it: a killed job resumes from it, and it cannot go stale).
 SENTIMENT_RUN = f"{SENTIMENT}/runs/{{model}}_L{{length}}_s{{seed}}"
 SENTIMENT_CFG = config["sentiment"]
 SENTIMENT_MODELS = SENTIMENT_CFG["models"]
@@ -18,6 +20,7 @@ rule sentiment_train:
         best=f"{SENTIMENT_RUN}/best.pt",
         metrics=f"{SENTIMENT_RUN}/metrics.json",
         curve=f"{SENTIMENT_RUN}/curve.csv",
+        predictions=f"{SENTIMENT_RUN}/predictions.npz",
     wildcard_constraints:
         model="rnn|lstm",
         length=r"\d+",

@@ -9,8 +9,9 @@ batch, so two cheap measures make most of the speed:
   does not run from short to long.
 * trimming: each batch is cut to its longest real length.
 
-Every order comes from a generator seeded by (seed, epoch), so an epoch's batches
-are the same whether training started fresh or resumed from a checkpoint.
+Every order comes from the generator the training engine seeds by (seed, epoch)
+(`rnnlab.training.epoch_generator`), so an epoch's batches are the same whether
+training started fresh or resumed from a checkpoint.
 """
 
 from __future__ import annotations
@@ -39,13 +40,6 @@ class Batch:
 
     def to(self, device: torch.device) -> Batch:
         return Batch(self.ids.to(device), self.lengths.to(device), self.labels.to(device))
-
-
-def epoch_generator(seed: int, epoch: int) -> torch.Generator:
-    """The RNG that orders epoch `epoch`: a pure function of (seed, epoch), so resumable."""
-    gen = torch.Generator()
-    gen.manual_seed(int(seed) * 1_000_003 + int(epoch))
-    return gen
 
 
 def bucketed_order(
