@@ -74,7 +74,10 @@ def test_diverging_training_stops_with_a_clear_message_and_keeps_other_results(t
     run_snakemake(tmp_path, good, RUN.format(model="lstm") + "/metrics.json")
     finished = (tmp_path / RUN.format(model="lstm") / "metrics.json").read_bytes()
 
-    bad = training_config(tmp_path, max_epochs=1, lr=1e30)
+    # Adam moves each weight by about lr per step; 3e37 sends the logit past float32's
+    # range (3.4e38) within the first epoch, so the loss becomes inf. (A larger lr
+    # overflows inside Adam itself, a smaller one saturates tanh and stays finite.)
+    bad = training_config(tmp_path, max_epochs=1, lr=3e37)
     proc = run_snakemake(tmp_path, bad, RUN.format(model="rnn") + "/metrics.json", check=False)
     assert proc.returncode != 0
     log = (tmp_path / "logs" / "sentiment_train" / "rnn_L10_s0.log").read_text()
