@@ -149,6 +149,7 @@ def _point(group: list[dict[str, Any]], length: int) -> dict[str, Any]:
         "seeds": [r["seed"] for r in group],
         "test_acc": test["mean"],
         "test_acc_sd": test["sd"],
+        "test_acc_sd_pp": None if test["sd"] is None else 100 * test["sd"],
         "test_acc_ci95": test["ci95"],
         "test_acc_seeds": [float(r["test_acc"]) for r in group],
         "val_acc": val["mean"],
@@ -159,6 +160,7 @@ def _point(group: list[dict[str, Any]], length: int) -> dict[str, Any]:
         "stopped_early": sum(bool(r.get("stopped_early")) for r in group),
         "cap_bound": sum(bool(r.get("cap_bound")) for r in group),
         "train_seconds": sum(r["train_seconds"] for r in group) / len(group),
+        "train_minutes": sum(r["train_seconds"] for r in group) / len(group) / 60,
         "cpu_seconds": None if None in cpu else sum(cpu) / len(cpu),
         "tokens_per_s": sum(r["tokens_per_s"] for r in group) / len(group),
         "test_acc_cut": _mean_or_none([r.get("test_acc_cut") for r in group]),
@@ -244,6 +246,66 @@ def network_claims(
     return out
 
 
+def _per_seed(rows: list[dict[str, Any]], model: str, length: int, key: str) -> dict[int, float]:
+    return {
+        int(r["seed"]): r[key]
+        for r in rows
+        if r["model"] == model and r["length"] == length and r.get(key) is not None
+    }
+
+
+def paired_seed_claims(rows: list[dict[str, Any]], lengths: list[int]) -> list[dict[str, Any]]:
+    """Statements about differences taken within one training seed (both models share it).
+
+    - ``q6a.gap_trend``: the LSTM − RNN gap of each seed along log2(L) (does the lead grow?);
+    - ``q6a.gain_lstm_vs_rnn``: each model's gain from the shortest to the longest length,
+      per seed, LSTM vs RNN over seeds;
+    - ``q6a.cut_drop.L{L}``: at the longest length, each model's accuracy on the reviews
+      read whole minus on those cut short, per seed, RNN vs LSTM over seeds
+      (``a_better`` = the RNN loses more when the end of the review is cut).
+    """
+    models = {r["model"] for r in rows}
+    if not {"rnn", "lstm"} <= models or len(lengths) < 2:
+        return []
+    acc = {
+        (m, n): _per_seed(rows, m, n, "test_acc") for m in ("rnn", "lstm") for n in lengths
+    }
+    xs, gaps = [], []
+    for n in lengths:
+        seeds = sorted(set(acc[("lstm", n)]) & set(acc[("rnn", n)]))
+        if seeds:
+            xs.append(math.log2(n))
+            gaps.append([acc[("lstm", n)][s] - acc[("rnn", n)][s] for s in seeds])
+    out = [claims.trend("q6a.gap_trend", xs, gaps, axis="log2 length", lengths=lengths)]
+    first, last = lengths[0], lengths[-1]
+    gain = {
+        m: [acc[(m, last)][s] - acc[(m, first)][s] for s in sorted(acc[(m, first)])
+            if s in acc[(m, last)]]
+        for m in ("rnn", "lstm")
+    }  # fmt: skip
+    if gain["rnn"] and gain["lstm"]:
+        out.append(
+            claims.compare_seeds(
+                "q6a.gain_lstm_vs_rnn", gain["lstm"], gain["rnn"], higher_is_better=True,
+                names=("lstm", "rnn"), first_length=first, last_length=last,
+            )
+        )  # fmt: skip
+    drop = {}
+    for m in ("rnn", "lstm"):
+        whole = _per_seed(rows, m, last, "test_acc_whole")
+        cut = _per_seed(rows, m, last, "test_acc_cut")
+        drop[m] = [whole[s] - cut[s] for s in sorted(whole) if s in cut]
+    if drop["rnn"] and drop["lstm"]:
+        out.append(
+            claims.compare_seeds(
+                f"q6a.cut_drop.L{last}", drop["rnn"], drop["lstm"], higher_is_better=True,
+                names=("rnn", "lstm"), length=last, value="accuracy whole − accuracy cut",
+                drops={"rnn": drop["rnn"], "lstm": drop["lstm"]},
+            )
+        )  # fmt: skip
+    return out
+
+
 def baseline_claims(
     by_model: dict[str, list[dict[str, Any]]],
     runs: list[dict[str, Any]],
@@ -282,6 +344,25 @@ def baseline_claims(
             best = max(mean_acc, key=lambda m: (mean_acc[m], m))
             twin = next(c for c in out if c["id"] == f"q6a.baseline_vs_{best}.L{length}")
             out.append({**twin, "id": f"q6a.baseline_vs_best.L{length}"})
+    return out
+
+
+def with_points(claim: dict[str, Any]) -> dict[str, Any]:
+    """The claim plus its numbers in percentage points, for printing (templates do no arithmetic).
+
+    Extra fields only: `recompute` reads the evidence, never these.
+    """
+    ev = claim["evidence"]
+    out = dict(claim)
+    if claim["kind"] == "seeds":
+        out["diff_pp"] = 100 * ev["diff"]
+        out["ci95_pp"] = None if ev["ci95"] is None else [100 * v for v in ev["ci95"]]
+    elif claim["kind"] == "mcnemar":
+        out["diff_pp"] = 100 * (ev["acc_a"] - ev["acc_b"])
+    elif claim["kind"] == "trend" and ev.get("slope") is not None:
+        # x is log2(length): the slope is the change per doubling of the length.
+        out["slope_pp"] = 100 * ev["slope"]
+        out["ci95_pp"] = [100 * v for v in ev["ci95"]]
     return out
 
 
@@ -324,6 +405,7 @@ def aggregate(
     baseline, baseline_correct = load_baseline(baseline_json, baseline_predictions)
     found = network_claims(by_model, correct)
     found += baseline_claims(by_model, runs, correct, baseline_correct)
+    found += paired_seed_claims(rows, lengths)
     n_bound = sum(bool(r["cap_bound"]) for r in rows)
     found.append(
         claims.versus_threshold(
@@ -347,8 +429,11 @@ def aggregate(
         "stopped_early": sum(bool(r["stopped_early"]) for r in rows),
         "cap_bound": n_bound,
         "total_train_seconds": sum(r["train_seconds"] for r in rows),
+        "total_train_minutes": sum(r["train_seconds"] for r in rows) / 60,
         "total_cpu_seconds": _total([r.get("cpu_seconds") for r in rows]),
         "hyper": runs[0]["hyper"],
+        # Flags for the template's wording (a template never compares numbers).
+        "lr_decays": float(runs[0]["hyper"].get("lr_decay", 1.0)) < 1.0,
         "truncation": runs[0]["truncation"],
         "truncated_share": {
             str(r["length"]): r["truncated_share"] for r in runs if r["model"] == models[0]
@@ -359,7 +444,11 @@ def aggregate(
         "parameters": {m: next(r["parameters"] for r in rows if r["model"] == m) for m in models},
         "device": runs[0]["device"],
         "baseline": _baseline_summary(baseline, lengths),
-        "claims": claims.collect(*found),
+        "several_seeds": len({r["seed"] for r in rows}) > 1,
+        # The ids present, for templates that test whether an optional claim exists
+        # (report_collect moves `claims` itself into results["claims"]["q6a"]).
+        "claim_ids": [c["id"] for c in found],
+        "claims": claims.collect(*(with_points(c) for c in found)),
     }
     return rows, summary
 
