@@ -357,6 +357,37 @@ def test_hidden_measure_reads_ten_reviews_at_natural_length(
     assert run_hidden(workspace, again) == summary
 
 
+def test_hidden_pairs_matched_lengths_and_claims_movement(
+    workspace: dict[str, Path], tmp_path: Path
+) -> None:
+    """Q6-C pairs each positive with the negative nearest in length; movement is measured."""
+    from rnnlab.probes.selection import select_matched
+
+    summary = run_hidden(workspace, tmp_path)
+    reviews = pd.read_csv(tmp_path / "reviews.csv")
+    pos = reviews[reviews["label"] == 1]["used_tokens"].to_numpy()
+    neg = reviews[reviews["label"] == 0]["used_tokens"].to_numpy()
+    assert summary["length_gap"]["pairs"] == [int(g) for g in np.abs(pos - neg)]
+    # Nearest-length pairing is never worse than the class-blind random draw's pairing.
+    lengths = torch.tensor([10, 200, 205, 400, 390, 12, 199, 401])
+    labels = torch.tensor([1, 1, 0, 1, 0, 0, 0, 0])
+    rows = select_matched(lengths, labels, min_tokens=100, per_class=2, seed=0)
+    picked = lengths[rows].tolist()
+    assert sorted(picked[:2]) == picked[:2] and abs(picked[0] - picked[2]) <= 1
+    assert abs(picked[1] - picked[3]) <= 1
+    norms = pd.read_csv(tmp_path / "norms.csv")
+    first = norms[norms["step"] == 1]
+    assert first["h_step"].isna().all() and first["h_cos"].isna().all()
+    later = norms[norms["step"] > 1]
+    assert (later["h_step"] >= 0).all() and (later["h_cos"].abs() <= 1 + 1e-9).all()
+    found = summary["claims"]
+    for name in ("rnn", "lstm"):
+        assert found[f"q6c.settles.{name}"]["kind"] == "seeds"
+        assert found[f"q6c.turns.{name}"]["verdict"] in {"above", "below"}
+        assert found[f"q6c.class_gap.{name}"]["evidence"]["n_seeds"] == [5, 5]
+    assert "q6c.moves_more.rnn_vs_lstm" in summary["claim_ids"]
+
+
 def test_hidden_selection_changes_with_seed_only(
     workspace: dict[str, Path], tmp_path: Path
 ) -> None:
