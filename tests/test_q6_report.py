@@ -69,3 +69,99 @@ def test_baseline_sentence_follows_mcnemar(tmp_path):
     text = q6_text(tmp_path, LSTM_AHEAD, baseline={50: 0.85, 400: 0.80})
     assert "در طول ۵۰ مبنا ۸۵٫۰٪" in text and "مبنا بهتر است" in text
     assert "شبکه بهتر است" in text  # at 400 the LSTM (0.88) beats 0.80
+
+
+# ---------------------------------------------------------------- Q6-B and Q6-C prose
+
+
+@pytest.fixture(scope="module")
+def probe_results(tmp_path_factory):
+    """q6b and q6c summaries measured on tiny fixture models (two seeds for Q6-B)."""
+    import json
+
+    from test_probes_commands import GRADIENT_PARAMS, HIDDEN_PARAMS, checkpoint, encoded_data
+
+    from rnnlab.probes import gradients, hidden
+
+    root = tmp_path_factory.mktemp("q6probes")
+    encoded = encoded_data(root / "encoded.pt")
+    ckpt = {
+        (m, s): checkpoint(root / f"{m}_s{s}.pt", m, seed=10 * s + i)
+        for s in (0, 1) for i, m in enumerate(("rnn", "lstm"))
+    }  # fmt: skip
+    gradients._main(
+        ["measure", "--encoded", str(encoded), "--trained",
+         *(f"{m}:s{s}={p}" for (m, s), p in ckpt.items()),
+         "--steps-csv", str(root / "steps.csv"), "--batch-csv", str(root / "batch.csv"),
+         "--summary", str(root / "q6b.json"), "--params", json.dumps(GRADIENT_PARAMS)]
+    )  # fmt: skip
+    hidden._main(
+        ["measure", "--encoded", str(encoded), "--trained",
+         f"rnn={ckpt[('rnn', 0)]}", f"lstm={ckpt[('lstm', 0)]}",
+         "--norms-csv", str(root / "norms.csv"), "--reviews-csv", str(root / "reviews.csv"),
+         "--summary", str(root / "q6c.json"), "--params", json.dumps(HIDDEN_PARAMS)]
+    )  # fmt: skip
+    return {
+        "q6b": json.loads((root / "q6b.json").read_text()),
+        "q6c": json.loads((root / "q6c.json").read_text()),
+    }
+
+
+def flipped(results: dict, part: str, cid: str, verdict: str, **extra) -> dict:
+    import copy
+
+    out = copy.deepcopy(results)
+    out[part]["claims"][cid].update(verdict=verdict, **extra)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("verdict", "phrase"),
+    [
+        ("a_better", "LSTM گرادیان را تا ابتدای پنجره بهتر از RNN ساده حفظ می‌کند"),
+        ("b_better", "RNN ساده گرادیان را بهتر از LSTM حفظ می‌کند"),
+        ("indistinguishable", "دو مدل در حفظ گرادیان روی بذرها تمیزدادنی نیستند"),
+    ],
+)
+def test_q6b_decay_sentence_follows_the_claim(tmp_path, probe_results, verdict, phrase):
+    results = flipped(probe_results, "q6b", "q6b.decay.lstm_vs_rnn.arithmetic", verdict,
+                      reason="welch")  # fmt: skip
+    text = render_section(tmp_path, "q6_b", results)
+    assert phrase in text
+    assert "dL/dh" not in text
+
+
+@pytest.mark.parametrize(
+    ("verdict", "phrase"),
+    [
+        ("below", "آخر است: محو می‌شود"),
+        ("above", "در این پنجره محو نمی‌شود"),
+    ],
+)
+def test_q6b_vanishing_sentence_follows_the_claim(tmp_path, probe_results, verdict, phrase):
+    results = flipped(probe_results, "q6b", "q6b.vanishes.rnn.arithmetic", verdict)
+    assert phrase in render_section(tmp_path, "q6_b", results)
+
+
+@pytest.mark.parametrize(
+    ("cid", "verdict", "phrase"),
+    [
+        ("q6c.turns.rnn", "above", "پس ثابت بودن نرم به معنای ایستادن حالت نیست"),
+        ("q6c.turns.rnn", "below", "حالت در گام‌های پایانی تقریباً نمی‌چرخد"),
+        ("q6c.moves_more.rnn_vs_lstm", "a_better", "بخش بزرگ‌تری از حالت RNN ساده را بازنویسی"),
+        ("q6c.moves_more.rnn_vs_lstm", "indistinguishable", "در دو مدل تمیزدادنی نیست"),
+        ("q6c.cell_trend.lstm", "increases", "نرم حالت سلول LSTM در طول نقد بالا می‌رود"),
+        ("q6c.cell_trend.lstm", "flat", "حالت سلول LSTM در طول نقد روند تمیزدادنی از صفر ندارد"),
+        ("q6c.class_gap.lstm", "b_better", "در نقدهای منفی بزرگ‌تر است"),
+    ],
+)
+def test_q6c_sentences_follow_their_claims(tmp_path, probe_results, cid, verdict, phrase):
+    results = flipped(probe_results, "q6c", cid, verdict)
+    assert phrase in render_section(tmp_path, "q6_c", results)
+
+
+def test_probe_claims_recompute(probe_results):
+    from rnnlab import claims
+
+    results = {**probe_results, "claims": {k: v["claims"] for k, v in probe_results.items()}}
+    assert claims.check_claims(results) == []

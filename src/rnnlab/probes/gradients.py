@@ -468,6 +468,7 @@ def cmd_measure(args: argparse.Namespace, params: dict[str, Any]) -> None:
             "seed": int(params["seed"]),
             "run_seeds": sorted({s for by_seed in trained.values() for s in by_seed}),
             "n_seeds": min(len(by_seed) for by_seed in trained.values()),
+            "single_seed": min(len(by_seed) for by_seed in trained.values()) < 2,
             "dtype": "float64",
             "loss": "mean binary cross-entropy over the batch",
             "statistics": list(STATISTICS),

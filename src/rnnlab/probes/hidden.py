@@ -238,6 +238,11 @@ SELECTION_RULE = (
 #: `q6c.turns.{model}` is `above` when successive states differ in direction by more
 #: than this (1 - mean cosine over the late steps): the state still turns per word.
 TURNING = 0.01
+#: `q6c.saturated.{model}` is `above` when more than this share of the hidden units
+#: sits beyond `saturation_level` after the first report step (most units saturated).
+SATURATED_MAJORITY = 0.5
+#: Steps sampled for the cell-norm trend (every this many steps after the first report step).
+TREND_STRIDE = 10
 
 
 def _length_gap(reviews: pd.DataFrame) -> dict[str, Any]:
@@ -280,6 +285,15 @@ def hidden_claims(models: dict[str, Any], reviews: pd.DataFrame) -> list[dict[st
                 names=("pos", "neg"), samples="reviews", value="mean ||h_t|| per review",
             )
         )  # fmt: skip
+        out.append(
+            claims.versus_threshold(
+                f"q6c.saturated.{name}", entry["h"]["late_saturated_share"], SATURATED_MAJORITY,
+                "SATURATED_MAJORITY (share of units beyond the saturation level, late steps)",
+            )
+        )  # fmt: skip
+        if "cell_trend" in entry.get("c", {}):
+            xs, ys = entry["c"]["cell_trend"]["steps"], entry["c"]["cell_trend"]["norms"]
+            out.append(claims.trend(f"q6c.cell_trend.{name}", xs, ys, axis="step"))
     if {"rnn", "lstm"} <= set(models):
         out.append(
             claims.compare_seeds(
@@ -327,6 +341,15 @@ def cmd_measure(args: argparse.Namespace, params: dict[str, Any]) -> None:
         common = norms[(norms["model"] == name) & (norms["step"] <= min_tokens)]
         per_review = common.groupby("key")["h_norm"].mean().reindex(reviews["key"])
         entry["h"]["per_review_norm"] = [float(v) for v in per_review]
+        if "c" in entry:
+            start = report_steps[1] if len(report_steps) > 1 else report_steps[0]
+            steps = list(range(start, min_tokens + 1, TREND_STRIDE))
+            entry["c"]["cell_trend"] = {
+                "steps": steps,
+                "norms": [
+                    [float(v) for v in common.loc[common["step"] == t, "c_norm"]] for t in steps
+                ],
+            }
         summary_models[name] = entry
         print(f"{name}: {json.dumps(entry['h']['at'])}")
     found = hidden_claims(summary_models, reviews)
@@ -344,6 +367,11 @@ def cmd_measure(args: argparse.Namespace, params: dict[str, Any]) -> None:
             "report_steps": report_steps,
             "saturation_level": float(params["saturation_level"]),
             "train_length": params.get("train_length"),
+            # Whether some review is read past the length the models were trained at.
+            "extrapolates": bool(
+                params.get("train_length")
+                and int(params["train_length"]) < int(reviews["used_tokens"].max())
+            ),
             "max_length": int(data["max_length"]),
             "truncation": data["truncation"],
             "capped": int((reviews["n_tokens"] > reviews["used_tokens"]).sum()),
