@@ -207,6 +207,7 @@ def write_predictions(path: str | Path, arrays: dict[str, np.ndarray]) -> None:
 def cmd_fit(args: argparse.Namespace) -> None:
     from rnnlab.runtime import set_threads
 
+    started = time.process_time()
     set_threads(args.threads)
     params = json.loads(args.params)
     c_grid = tuple(float(c) for c in params.get("c_grid", C_GRID))
@@ -224,6 +225,8 @@ def cmd_fit(args: argparse.Namespace) -> None:
         data = torch.load(args.encoded, map_location="cpu", weights_only=False)
         full = full_documents(args.tokens, args.splits, args.vocab, data)
     summary, arrays = run_baseline(args.encoded, args.lengths, full, c_grid, min_df)
+    # The whole job's CPU time, reading and mapping the full text included.
+    summary["cpu_seconds_total"] = time.process_time() - started
     write_predictions(args.predictions, arrays)
     write_json(args.out, summary)
 
