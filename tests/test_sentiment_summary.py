@@ -104,3 +104,32 @@ def test_predictions_must_match_their_run(tmp_path):
         aggregate(metrics, [tmp_path / "elsewhere" / "predictions.npz"])
     with pytest.raises(RnnlabError, match="no run metrics"):
         aggregate([], [])
+
+
+def test_accuracy_figure_draws_spread_seeds_and_baseline(tmp_path, monkeypatch):
+    from matplotlib.collections import PathCollection
+    from matplotlib.container import ErrorbarContainer
+
+    from rnnlab.sentiment.summary import plot_accuracy
+    from rnnlab.style import plots
+
+    drawn = []
+    monkeypatch.setattr(plots, "setup_style", lambda manifest: "DejaVu Sans")
+    monkeypatch.setattr(plots, "save_figure", lambda fig, path: drawn.append(fig))
+    metrics, preds = write_runs(tmp_path / "runs", THREE_SEEDS)
+    base = write_baseline(tmp_path / "baseline", {50: 0.85, 400: 0.88})
+    plot_accuracy(aggregate(metrics, preds, *base)[1], "fonts.json", tmp_path / "a.svg")
+    (ax,) = drawn[0].axes
+    bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    assert len(bars) == 2 and all(c.has_yerr for c in bars)
+    seed_dots = [len(c.get_offsets()) for c in ax.collections if isinstance(c, PathCollection)]
+    assert seed_dots == [6, 6]  # 2 lengths × 3 seeds per model
+    labels = [line.get_label() for line in ax.lines]
+    assert plots.MODEL_LABELS["tfidf"] in labels
+    drawn.clear()
+    one = {key: value[0] for key, value in THREE_SEEDS.items()}
+    metrics, preds = write_runs(tmp_path / "one", one)
+    plot_accuracy(aggregate(metrics, preds)[1], "f", tmp_path / "b.svg")
+    (ax,) = drawn[0].axes
+    assert not any(c.has_yerr for c in ax.containers)
+    assert not any(isinstance(c, PathCollection) for c in ax.collections)
