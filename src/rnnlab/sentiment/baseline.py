@@ -39,7 +39,7 @@ from rnnlab.errors import RnnlabError
 from rnnlab.runtime import _atomic_write, cli, write_json
 
 #: Inverse regularisation strengths tried on the validation split.
-C_GRID = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+C_GRID = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0)
 #: Word n-grams: unigrams and bigrams.
 NGRAM_RANGE = (1, 2)
 #: A term must occur in at least this many training reviews to become a feature.
