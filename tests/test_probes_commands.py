@@ -210,10 +210,15 @@ def test_gradient_figure_is_the_one_the_homework_asks_for(
     plot_gradients(pd.read_csv(tmp_path / "steps.csv"), summary, workspace["font"], "unused.svg")
     (fig,) = saved
     axes = [ax for ax in fig.axes if ax.lines]
-    assert [ax.get_title() for ax in axes] == [
+    assert [ax.get_title() for ax in axes][:2] == [
         plots.MODEL_LABELS["rnn"],
         plots.MODEL_LABELS["lstm"],
     ]
+    assert len(axes) == 3  # the untrained reference in a panel of its own
+    # Each panel has its own y-range (one shared axis flattened the LSTM's decay).
+    assert axes[0].get_ylim() != axes[1].get_ylim()
+    legend_text = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert legend_text and not any("dL/d" in t for t in legend_text)
     for ax in axes:
         assert ax.get_yscale() == "log"
         assert ax.get_xlim() == (1, LENGTH)
@@ -222,6 +227,41 @@ def test_gradient_figure_is_the_one_the_homework_asks_for(
         )
     # The trained dL/dh_t curve is drawn in the model's colour.
     assert any(line.get_color() == plots.MODEL_COLORS["lstm"] for line in axes[1].lines)
+
+
+def test_gradient_statistics_and_seeds(workspace: dict[str, Path], tmp_path: Path) -> None:
+    """Arithmetic, geometric and median per seed, the spread over seeds and the claims."""
+    second = {
+        name: checkpoint(workspace["root"] / f"{name}_s1.pt", name, seed=21 + i)
+        for i, name in enumerate(("rnn", "lstm"))
+    }
+    gradients._main(
+        [
+            "measure", "--encoded", str(workspace["encoded"]),
+            "--trained", f"rnn:s0={workspace['rnn']}", f"lstm:s0={workspace['lstm']}",
+            f"rnn:s1={second['rnn']}", f"lstm:s1={second['lstm']}",
+            "--steps-csv", str(tmp_path / "steps.csv"), "--batch-csv", str(tmp_path / "b.csv"),
+            "--summary", str(tmp_path / "s.json"), "--params", json.dumps(GRADIENT_PARAMS),
+        ]
+    )  # fmt: skip
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["run_seeds"] == [0, 1] and summary["n_seeds"] == 2
+    for name in ("rnn", "lstm"):
+        entry = summary["models"][name]
+        assert set(entry["seeds"]) == {"0", "1"}
+        assert "initial" in entry["seeds"]["0"] and "initial" not in entry["seeds"]["1"]
+        curve = entry["seeds"]["1"]["trained"]["curves"]["h"]
+        for stat in ("arithmetic", "geometric", "median"):
+            assert 0 <= curve[stat]["horizon_steps"] <= LENGTH - 1
+            assert entry["spread"][stat]["horizon_steps"]["n"] == 2
+        assert curve["geometric"]["ratio_first_last"] == curve["ratio_first_last"]
+    found = summary["claims"]
+    for stat in ("arithmetic", "geometric", "median"):
+        assert found[f"q6b.horizon.lstm_vs_rnn.{stat}"]["kind"] == "seeds"
+        assert found[f"q6b.vanishes.rnn.{stat}"]["verdict"] in {"above", "below"}
+    assert set(summary["claim_ids"]) == set(found)
+    steps = pd.read_csv(tmp_path / "steps.csv")
+    assert set(steps["seed"]) == {0, 1}
 
 
 def test_initial_model_rebuilds_the_weights_before_training(workspace: dict[str, Path]) -> None:
@@ -315,6 +355,37 @@ def test_hidden_measure_reads_ten_reviews_at_natural_length(
     again = tmp_path / "again"
     again.mkdir()
     assert run_hidden(workspace, again) == summary
+
+
+def test_hidden_pairs_matched_lengths_and_claims_movement(
+    workspace: dict[str, Path], tmp_path: Path
+) -> None:
+    """Q6-C pairs each positive with the negative nearest in length; movement is measured."""
+    from rnnlab.probes.selection import select_matched
+
+    summary = run_hidden(workspace, tmp_path)
+    reviews = pd.read_csv(tmp_path / "reviews.csv")
+    pos = reviews[reviews["label"] == 1]["used_tokens"].to_numpy()
+    neg = reviews[reviews["label"] == 0]["used_tokens"].to_numpy()
+    assert summary["length_gap"]["pairs"] == [int(g) for g in np.abs(pos - neg)]
+    # Nearest-length pairing is never worse than the class-blind random draw's pairing.
+    lengths = torch.tensor([10, 200, 205, 400, 390, 12, 199, 401])
+    labels = torch.tensor([1, 1, 0, 1, 0, 0, 0, 0])
+    rows = select_matched(lengths, labels, min_tokens=100, per_class=2, seed=0)
+    picked = lengths[rows].tolist()
+    assert sorted(picked[:2]) == picked[:2] and abs(picked[0] - picked[2]) <= 1
+    assert abs(picked[1] - picked[3]) <= 1
+    norms = pd.read_csv(tmp_path / "norms.csv")
+    first = norms[norms["step"] == 1]
+    assert first["h_step"].isna().all() and first["h_cos"].isna().all()
+    later = norms[norms["step"] > 1]
+    assert (later["h_step"] >= 0).all() and (later["h_cos"].abs() <= 1 + 1e-9).all()
+    found = summary["claims"]
+    for name in ("rnn", "lstm"):
+        assert found[f"q6c.settles.{name}"]["kind"] == "seeds"
+        assert found[f"q6c.turns.{name}"]["verdict"] in {"above", "below"}
+        assert found[f"q6c.class_gap.{name}"]["evidence"]["n_seeds"] == [5, 5]
+    assert "q6c.moves_more.rnn_vs_lstm" in summary["claim_ids"]
 
 
 def test_hidden_selection_changes_with_seed_only(

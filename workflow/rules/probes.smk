@@ -1,8 +1,8 @@
-# Q6-B gradient flow and Q6-C hidden-state dynamics, both on the trained Q6-A runs of
-# length probes.length (200) and training seed probes.run_seed (null = the first seed).
+# Q6-B gradient flow on the trained Q6-A runs of length probes.length (200), every
+# training seed (the spread over seeds is reported); Q6-C hidden-state dynamics on the
+# runs of training seed probes.run_seed (null = the first seed).
 PROBES_CFG = config["probes"]
 PROBE_LENGTH = PROBES_CFG["length"]
-# The probed runs' training seed: the configured one; null means the first training seed.
 PROBE_RUN_SEED = (
     PROBES_CFG["run_seed"] if PROBES_CFG["run_seed"] is not None else SENTIMENT_SEEDS[0]
 )
@@ -31,6 +31,15 @@ PROBE_CHECKPOINTS = dict(
 )
 # `--trained rnn=<path> lstm=<path>`: the same paths the rules take as inputs.
 PROBE_TRAINED_ARG = [f"{model}={path}" for model, path in PROBE_CHECKPOINTS.items()]
+# Q6-B: `--trained rnn:s0=<path> lstm:s0=<path> rnn:s1=...`, every model and seed.
+PROBE_SEED_CHECKPOINTS = {
+    f"{model}:s{seed}": expand(
+        rules.sentiment_train.output.best, model=model, length=PROBE_LENGTH, seed=seed
+    )[0]
+    for seed in SENTIMENT_SEEDS
+    for model in SENTIMENT_MODELS
+}
+PROBE_SEEDS_TRAINED_ARG = [f"{key}={path}" for key, path in PROBE_SEED_CHECKPOINTS.items()]
 PROBE_GRADIENTS_DIR = f"{SENTIMENT}/gradients"
 PROBE_HIDDEN_DIR = f"{SENTIMENT}/hidden"
 
@@ -38,7 +47,7 @@ PROBE_HIDDEN_DIR = f"{SENTIMENT}/hidden"
 rule probe_gradients:
     input:
         data=rules.imdb_encode.output.encoded,
-        checkpoints=list(PROBE_CHECKPOINTS.values()),
+        checkpoints=list(PROBE_SEED_CHECKPOINTS.values()),
         device=DEVICE_CHECKED,
         code=module_code("rnnlab.probes.gradients"),
     output:
@@ -52,7 +61,7 @@ rule probe_gradients:
         summary=f"{PROBE_GRADIENTS_DIR}/summary.json",
     params:
         cfg=as_json({**PROBES_CFG["gradients"], "length": PROBE_LENGTH}),
-        trained=PROBE_TRAINED_ARG,
+        trained=PROBE_SEEDS_TRAINED_ARG,
     threads: PROBES_CFG["threads"]
     conda:
         CONDA_ENV

@@ -20,6 +20,8 @@ rule sentiment_train:
         best=f"{SENTIMENT_RUN}/best.pt",
         metrics=f"{SENTIMENT_RUN}/metrics.json",
         curve=f"{SENTIMENT_RUN}/curve.csv",
+        # Test predictions in test-split order (label, logit, correct): the paired
+        # McNemar claims of the summary read them.
         predictions=f"{SENTIMENT_RUN}/predictions.npz",
     wildcard_constraints:
         model="rnn|lstm",
@@ -48,15 +50,57 @@ rule sentiment_train:
         " --device {params.device:q} --threads {threads} --out-dir {params.out_dir:q} > {log:q} 2>&1"
 
 
+SENTIMENT_BASELINE = f"{SENTIMENT}/baseline"
+
+
+rule sentiment_baseline:
+    # TF-IDF (unigrams + bigrams) + logistic regression on the same first L ids the
+    # networks read, and on the full text; C chosen on validation.
+    input:
+        data=rules.imdb_encode.output.encoded,
+        tokens=rules.imdb_tokenize.output.tokens,
+        splits=rules.imdb_split.output.splits,
+        vocab=rules.imdb_vocab.output.vocab,
+        code=module_code("rnnlab.sentiment.baseline"),
+    output:
+        summary=f"{SENTIMENT_BASELINE}/baseline.json",
+        predictions=f"{SENTIMENT_BASELINE}/predictions.npz",
+    params:
+        lengths=IMDB_LENGTHS,
+        cfg=as_json(SENTIMENT_CFG["baseline"]),
+    threads: 1
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    log:
+        "logs/sentiment_baseline.log",
+    benchmark:
+        "benchmarks/sentiment_baseline.tsv"
+    shell:
+        "python -m rnnlab.sentiment.baseline fit --encoded {input.data:q}"
+        " --lengths {params.lengths} --tokens {input.tokens:q} --splits {input.splits:q}"
+        " --vocab {input.vocab:q} --out {output.summary:q} --predictions {output.predictions:q}"
+        " --threads {threads} --params {params.cfg:q} > {log:q} 2>&1"
+
+
+def sentiment_runs(output: str) -> list[str]:
+    """One output of every configured run, in (model, length, seed) order."""
+    return expand(
+        getattr(rules.sentiment_train.output, output),
+        model=SENTIMENT_MODELS,
+        length=IMDB_LENGTHS,
+        seed=SENTIMENT_SEEDS,
+    )
+
+
 rule sentiment_aggregate:
     input:
-        # Every configured run, in (model, length, seed) order.
-        metrics=expand(
-            rules.sentiment_train.output.metrics,
-            model=SENTIMENT_MODELS,
-            length=IMDB_LENGTHS,
-            seed=SENTIMENT_SEEDS,
-        ),
+        metrics=sentiment_runs("metrics"),
+        predictions=sentiment_runs("predictions"),
+        baseline=rules.sentiment_baseline.output.summary,
+        baseline_predictions=rules.sentiment_baseline.output.predictions,
         code=module_code("rnnlab.sentiment.summary"),
     output:
         table=report(
@@ -71,7 +115,9 @@ rule sentiment_aggregate:
     log:
         "logs/sentiment_aggregate.log",
     shell:
-        "python -m rnnlab.sentiment.summary aggregate --metrics {input.metrics:q} --table {output.table:q}"
+        "python -m rnnlab.sentiment.summary aggregate --metrics {input.metrics:q}"
+        " --predictions {input.predictions:q} --baseline {input.baseline:q}"
+        " --baseline-predictions {input.baseline_predictions:q} --table {output.table:q}"
         " --summary {output.summary:q} > {log:q} 2>&1"
 
 
@@ -103,5 +149,6 @@ FINAL_TARGETS.extend(
         rules.sentiment_aggregate.output.table,
         rules.sentiment_aggregate.output.summary,
         rules.sentiment_figure.output.figure,
+        rules.sentiment_baseline.output.summary,
     ]
 )

@@ -13,15 +13,11 @@ from rnnlab.style import plots
 
 PANEL_ORDER = ("rnn", "lstm")
 CLASS_KEYS = {1: "pos", 0: "neg"}
-# One line style per measured gradient, so the colour can stay the model's.
-GRADIENT_STYLES = {
-    "h": {"linestyle": "-", "linewidth": 1.8, "label": "گرادیان حالت پنهان dL/dh_t"},
-    "c": {"linestyle": ":", "linewidth": 1.8, "label": "گرادیان حالت سلول dL/dc_t"},
-    "x": {
-        "linestyle": "--",
-        "linewidth": 1.2,
-        "label": "گرادیان ورودی لایهٔ بازگشتی dL/dx_t",
-    },
+# One line style per batch statistic of the hidden-state gradient norm (colour = model).
+STAT_STYLES = {
+    "arithmetic": {"column": "mean", "linestyle": "-", "label": "میانگین حسابی روی دسته"},
+    "geometric": {"column": "geomean", "linestyle": "--", "label": "میانگین هندسی روی دسته"},
+    "median": {"column": "median", "linestyle": ":", "label": "میانه روی دسته"},
 }
 INITIAL_COLOR = "#8C8C8C"
 
@@ -36,62 +32,65 @@ def _panels(models: list[str]) -> list[str]:
 def plot_gradients(
     steps: pd.DataFrame, summary: dict[str, Any], font: str | Path, path: str | Path
 ) -> None:
-    """Gradient norm per time step, log y, one panel per model side by side."""
+    """Hidden-state gradient norm per step relative to its last step, log y.
+
+    One panel per trained model, each with its own y-range (the RNN loses tens of
+    decades, the LSTM a few: one shared axis would flatten the LSTM), three batch
+    statistics as line styles and one line per training seed; a last panel apart
+    holds the untrained reference of both models.
+    """
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
 
     plots.setup_style(font)
-    models = _panels(list(dict.fromkeys(steps["model"])))
-    fig, axes = plt.subplots(1, len(models), figsize=(7.2, 3.6), sharey=True, squeeze=False)
-    for ax, model in zip(axes[0], models, strict=True):
+    if "seed" not in steps:
+        steps = steps.assign(seed=0)
+    h = steps[steps["quantity"] == "h"]
+    models = _panels(list(dict.fromkeys(h["model"])))
+    has_initial = bool((h["weights"] == "initial").any())
+    n_panels = len(models) + int(has_initial)
+    fig, axes = plt.subplots(1, n_panels, figsize=(2.6 * n_panels + 0.6, 3.6), squeeze=False)
+    for ax, model in zip(axes[0], models, strict=False):
         color = plots.MODEL_COLORS.get(model, "#333333")
-        rows = steps[steps["model"] == model]
-        initial = rows[(rows["weights"] == "initial") & (rows["quantity"] == "h")]
-        if len(initial):
-            ax.plot(
-                initial["step"],
-                initial["geomean"],
-                color=INITIAL_COLOR,
-                linewidth=1.0,
-                linestyle="-.",
-                zorder=3,  # on top: after a short training it can overlap the trained curve
-                label="dL/dh_t با وزن‌های اولیه (پیش از آموزش)",
-            )
-        trained = rows[rows["weights"] == "trained"]
-        for quantity, style in GRADIENT_STYLES.items():
-            curve = trained[trained["quantity"] == quantity]
+        rows = h[(h["model"] == model) & (h["weights"] == "trained")]
+        for _seed, curve in rows.groupby("seed", sort=True):
+            curve = curve.sort_values("step")
+            for style in STAT_STYLES.values():
+                values = curve[style["column"]].to_numpy()
+                ax.plot(curve["step"], values / values[-1], color=color,
+                        linestyle=style["linestyle"], linewidth=1.2, alpha=0.8)  # fmt: skip
+        _gradient_axis(ax, summary, plots.MODEL_LABELS.get(model, model))
+    if has_initial:
+        ax = axes[0][-1]
+        for model in models:
+            curve = h[(h["model"] == model) & (h["weights"] == "initial")].sort_values("step")
             if curve.empty:
                 continue
-            ax.plot(curve["step"], curve["geomean"], color=color, **style)
-            if quantity == "h":
-                # The spread over the batch: 10th to 90th percentile of the per-review norms.
-                ax.fill_between(
-                    curve["step"], curve["q10"], curve["q90"], color=color, alpha=0.15, linewidth=0
-                )
-        horizon = summary["models"][model]["trained"]["curves"]["h"]
-        if not horizon["horizon_censored"]:
-            ax.axvline(horizon["horizon_start_step"], color=color, linewidth=0.8, alpha=0.6)
-        ax.set_yscale("log")
-        ax.set_xlim(1, int(summary["length"]))
-        ax.set_title(plots.MODEL_LABELS.get(model, model))
-        _step_axis(ax)
-    axes[0][0].set_ylabel("نرم L2 گرادیان (مقیاس لگاریتمی)")
-    # The legend explains line styles only (colour = model, named by the panel title).
-    handles, labels = [], []
-    for ax in axes[0]:
-        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
-            if label not in labels:
-                neutral = Line2D(
-                    [],
-                    [],
-                    color=INITIAL_COLOR if "اولیه" in label else "#333333",
-                    linestyle=handle.get_linestyle(),
-                    linewidth=handle.get_linewidth(),
-                )
-                handles.append(neutral)
-                labels.append(label)
+            values = curve["geomean"].to_numpy()
+            ax.plot(
+                curve["step"], values / values[-1], color=plots.MODEL_COLORS.get(model),
+                linestyle="-.", linewidth=1.2, label=plots.MODEL_LABELS.get(model, model),
+            )  # fmt: skip
+        _gradient_axis(ax, summary, "وزن‌های اولیه (پیش از آموزش)")
+        ax.legend(fontsize=7)
+    axes[0][0].set_ylabel("نرم گرادیان حالت پنهان نسبت به گام آخر")
+    handles = [
+        Line2D([], [], color="#333333", linestyle=style["linestyle"], linewidth=1.2)
+        for style in STAT_STYLES.values()
+    ]
+    labels = [style["label"] for style in STAT_STYLES.values()]
+    if has_initial:
+        handles.append(Line2D([], [], color="#333333", linestyle="-.", linewidth=1.2))
+        labels.append("میانگین هندسی، وزن‌های اولیه")
     fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=8)
     plots.save_figure(fig, path)
+
+
+def _gradient_axis(ax: Any, summary: dict[str, Any], title: str) -> None:
+    ax.set_yscale("log")
+    ax.set_xlim(1, int(summary["length"]))
+    ax.set_title(title)
+    _step_axis(ax)
 
 
 def plot_hidden(

@@ -11,13 +11,16 @@ cross-entropy is back-propagated, and tensor hooks record at every step t = 1..L
 * dL/dx_t: the gradient at the embedding output of step t, i.e. how much the
   word read at step t can still change the loss (a second, clearly separate curve).
 
-Each curve is the L2 norm per review; the step table holds the arithmetic and
-geometric mean over the batch and its spread (10th-90th percentile, min, max).
-The summary and the figure use the geometric mean: the per-review norms span
-many orders of magnitude and the arithmetic mean follows the one slowest review.
-The summary gives |g_1|/|g_L| and an effective memory horizon (see
-`memory_horizon`). The same is measured for the untrained initial
-weights of each run, to show what training changes.
+Each curve is the L2 norm per review; the step table holds three statistics over
+the batch (``arithmetic`` mean, ``geometric`` mean, ``median``) and the spread
+(10th-90th percentile, min, max). They answer different questions: the gradient
+of the batch loss is a sum over the reviews, so the arithmetic mean says how far
+back the weight update reaches (and is set by the slowest-vanishing reviews);
+the geometric mean and the median describe the typical review. The summary gives
+|g_1|/|g_L| and a memory horizon (see `memory_horizon`) for each statistic, for
+every training seed of each model, with the spread over seeds and the claims
+(``q6b.*``) that compare the models. The untrained initial weights of each
+model's first seed are measured too, to show what training changes.
 
 Commands (one Snakemake rule each):
   measure  checkpoints + encoded data -> steps.csv, batch.csv, summary.json
@@ -37,6 +40,7 @@ import pandas as pd
 import torch
 from torch.nn import functional as F
 
+from rnnlab import claims
 from rnnlab.errors import RnnlabError
 from rnnlab.probes.selection import load_split, model_paths, select_balanced
 from rnnlab.probes.unroll import as_float64, fused_stepwise, replay
@@ -45,8 +49,9 @@ from rnnlab.sentiment.models import SentimentRNN, load_checkpoint
 
 QUANTITIES = ("h", "c", "x")
 HORIZON_DEFINITION = (
-    "H = the number of steps back from t = L over which the batch's geometric-mean "
-    "norm of dL/dh_t stays at or above threshold x its value at t = L; the earliest "
+    "H = the number of steps back from t = L over which a batch statistic (arithmetic "
+    "mean, geometric mean or median) of the norm of dL/dh_t stays at or above "
+    "threshold x its value at t = L; the earliest "
     "step still within the threshold is L - H. Censored when the whole window stays "
     "within it."
 )
@@ -136,13 +141,34 @@ def geometric_mean(norms: np.ndarray) -> np.ndarray:
         return np.exp(np.log(norms).mean(axis=0))
 
 
-def describe_curve(norms: np.ndarray, threshold: float) -> dict[str, Any]:
-    """Summary numbers of one [B, T] norm matrix, on the batch's geometric-mean curve.
+#: The three batch statistics of a per-review norm matrix, by the name results.json uses.
+STATISTICS = ("arithmetic", "geometric", "median")
 
-    The same ratio and horizon on the arithmetic-mean curve are kept under `mean`.
+
+def batch_curves(norms: np.ndarray) -> dict[str, np.ndarray]:
+    """Arithmetic mean, geometric mean and median over the batch axis of a [B, T] matrix.
+
+    The arithmetic mean is what the batch loss's gradient adds up (the loss is a mean
+    over the batch, so the update sums the reviews' contributions): its horizon says
+    how far back the update reaches. The geometric mean and the median describe the
+    typical review; per-review norms span many orders of magnitude, so the three differ.
     """
-    curve = geometric_mean(norms)
-    steps = len(curve)
+    return {
+        "arithmetic": norms.mean(axis=0),
+        "geometric": geometric_mean(norms),
+        "median": np.median(norms, axis=0),
+    }
+
+
+def describe_curve(norms: np.ndarray, threshold: float) -> dict[str, Any]:
+    """Summary numbers of one [B, T] norm matrix: ratio and horizon per batch statistic.
+
+    ``arithmetic``, ``geometric`` and ``median`` each hold first/last, their ratio
+    and the memory horizon of that curve. The top-level ratio and horizon repeat the
+    geometric ones (the figure's earlier headline), for readers of older results.
+    """
+    curves = batch_curves(norms)
+    curve = curves["geometric"]
     out = {
         **_curve_numbers(curve, threshold),
         "min": float(curve.min()),
@@ -151,9 +177,10 @@ def describe_curve(norms: np.ndarray, threshold: float) -> dict[str, Any]:
         "argmax_step": int(curve.argmax()) + 1,
         "zero_entries": int((norms == 0).sum()),
         "finite": bool(np.isfinite(norms).all()),
-        "steps": steps,
+        "steps": len(curve),
     }
-    out["mean"] = _curve_numbers(norms.mean(axis=0), threshold)
+    for name in STATISTICS:
+        out[name] = _curve_numbers(curves[name], threshold)
     return out
 
 
@@ -175,8 +202,10 @@ def _curve_numbers(curve: np.ndarray, threshold: float) -> dict[str, Any]:
     }
 
 
-def step_table(norms: dict[str, np.ndarray], model: str, weights: str) -> pd.DataFrame:
-    """Long table: one row per (quantity, step) with the batch mean and spread."""
+def step_table(
+    norms: dict[str, np.ndarray], model: str, weights: str, seed: int = 0
+) -> pd.DataFrame:
+    """Long table: one row per (quantity, step) with the batch statistics and spread."""
     frames = []
     for quantity in QUANTITIES:
         if quantity not in norms:
@@ -186,6 +215,7 @@ def step_table(norms: dict[str, np.ndarray], model: str, weights: str) -> pd.Dat
             pd.DataFrame(
                 {
                     "model": model,
+                    "seed": seed,
                     "weights": weights,
                     "quantity": quantity,
                     "step": np.arange(1, values.shape[1] + 1),
@@ -284,6 +314,126 @@ def measure_model(
     return norms, summary
 
 
+def parse_trained(values: list[str]) -> dict[str, dict[int, str]]:
+    """``--trained rnn:s0=path lstm:s0=path rnn:s1=...`` (``rnn=path`` means seed 0)."""
+    out: dict[str, dict[int, str]] = {}
+    for key, path in model_paths(values, "--trained").items():
+        name, sep, seed = key.partition(":s")
+        if sep and not seed.isdigit():
+            raise RnnlabError(f"--trained expects model:s<seed>=path, got {key!r}.")
+        out.setdefault(name, {})[int(seed) if sep else 0] = path
+    return out
+
+
+def measure_all(
+    trained: dict[str, dict[int, str]],
+    batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    threshold: float,
+    with_initial: bool,
+) -> tuple[list[pd.DataFrame], dict[str, Any]]:
+    """Every model and seed; the untrained reference for each model's first seed only."""
+    ids, lengths, labels = batch
+    tables, models = [], {}
+    for name, by_seed in trained.items():
+        entry: dict[str, Any] = {"seeds": {}}
+        for index, (seed, path) in enumerate(sorted(by_seed.items())):
+            model = load_checkpoint(path)
+            entry.update(cell=model.cell, hidden_size=model.hidden_size)
+            variants = {"trained": model}
+            if with_initial and index == 0:
+                variants["initial"] = initial_model(path)
+            per_seed: dict[str, Any] = {}
+            for weights, net in variants.items():
+                norms, per_seed[weights] = measure_model(net, ids, lengths, labels, threshold)
+                tables.append(step_table(norms, name, weights, seed))
+                curve = per_seed[weights]["curves"]["h"]
+                print(
+                    f"{name} s{seed} {weights}: "
+                    + ", ".join(
+                        f"{k} ratio {curve[k]['ratio_first_last']:.3e} "
+                        f"horizon {curve[k]['horizon_steps']}"
+                        for k in STATISTICS
+                    )
+                )
+            per_seed["fused_max_rel_diff"] = fused_agreement(
+                as_float64(model), ids, lengths, labels
+            )
+            entry["seeds"][str(seed)] = per_seed
+            if index == 0:  # the first seed also at the old place (trained / initial)
+                entry.update({k: v for k, v in per_seed.items()})
+        entry["spread"] = seed_spread(entry["seeds"])
+        models[name] = entry
+    return tables, models
+
+
+def seed_spread(seeds: dict[str, Any]) -> dict[str, Any]:
+    """Per batch statistic of dL/dh_t: mean, sd and interval over seeds of log10 ratio and H."""
+    out: dict[str, Any] = {}
+    for stat in STATISTICS:
+        curves = [s["trained"]["curves"]["h"][stat] for s in seeds.values()]
+        ratios = [c["log10_ratio"] for c in curves if c["log10_ratio"] is not None]
+        out[stat] = {
+            "log10_ratio": claims.mean_sd_ci(ratios) if ratios else None,
+            "log10_ratio_seeds": ratios,
+            "horizon_steps": claims.mean_sd_ci([c["horizon_steps"] for c in curves]),
+            "horizon_seeds": [c["horizon_steps"] for c in curves],
+            "censored": sum(bool(c["horizon_censored"]) for c in curves),
+        }
+    return out
+
+
+#: A curve "vanishes" when its first-step value is below this power of ten of its last.
+VANISHING_LOG10 = -1.0
+
+
+def gradient_claims(models: dict[str, Any]) -> list[dict[str, Any]]:
+    """LSTM vs RNN over seeds per statistic, and whether each model's curve vanishes."""
+    out = []
+    for name, entry in models.items():
+        for stat in STATISTICS:
+            spread = entry["spread"][stat]["log10_ratio"]
+            if spread is None:
+                continue
+            out.append(
+                claims.versus_threshold(
+                    f"q6b.vanishes.{name}.{stat}",
+                    spread["mean"],
+                    VANISHING_LOG10,
+                    "VANISHING_LOG10 (log10 of g_1/g_L; below: more than one decade lost)",
+                    model=name,
+                    statistic_name=stat,
+                )
+            )
+    if not {"rnn", "lstm"} <= set(models):
+        return out
+    for stat in STATISTICS:
+        lstm, rnn = models["lstm"]["spread"][stat], models["rnn"]["spread"][stat]
+        if lstm["log10_ratio_seeds"] and rnn["log10_ratio_seeds"]:
+            out.append(
+                claims.compare_seeds(
+                    f"q6b.decay.lstm_vs_rnn.{stat}",
+                    lstm["log10_ratio_seeds"],
+                    rnn["log10_ratio_seeds"],
+                    higher_is_better=True,
+                    names=("lstm", "rnn"),
+                    value="log10(g_1/g_L): higher keeps more of the gradient",
+                    statistic_name=stat,
+                )
+            )
+        out.append(
+            claims.compare_seeds(
+                f"q6b.horizon.lstm_vs_rnn.{stat}",
+                lstm["horizon_seeds"],
+                rnn["horizon_seeds"],
+                higher_is_better=True,
+                names=("lstm", "rnn"),
+                value="memory horizon in steps",
+                statistic_name=stat,
+            )
+        )
+    return out
+
+
 def cmd_measure(args: argparse.Namespace, params: dict[str, Any]) -> None:
     set_threads(args.threads)
     length = int(params["length"])
@@ -299,26 +449,10 @@ def cmd_measure(args: argparse.Namespace, params: dict[str, Any]) -> None:
         split=split,
     )
     print(f"batch: {len(keys)} {split} reviews, {int(labels.sum())} positive, window {length}")
-    trained = model_paths(args.trained, "--trained")
-    with_initial = bool(params.get("initial_weights", True))
-    tables = []
-    models: dict[str, Any] = {}
-    for name, path in trained.items():
-        model = load_checkpoint(path)
-        entry: dict[str, Any] = {"cell": model.cell, "hidden_size": model.hidden_size}
-        variants = {"trained": model}
-        if with_initial:
-            variants["initial"] = initial_model(path)
-        for weights, net in variants.items():
-            norms, entry[weights] = measure_model(net, ids, lengths, labels, threshold)
-            tables.append(step_table(norms, name, weights))
-            curve = entry[weights]["curves"]["h"]
-            print(
-                f"{name} {weights}: |g_1|/|g_{length}| = {curve['ratio_first_last']:.3e}, "
-                f"horizon {curve['horizon_steps']} steps, loss {entry[weights]['loss']:.4f}"
-            )
-        entry["fused_max_rel_diff"] = fused_agreement(as_float64(model), ids, lengths, labels)
-        models[name] = entry
+    trained = parse_trained(args.trained)
+    tables, models = measure_all(
+        trained, (ids, lengths, labels), threshold, bool(params.get("initial_weights", True))
+    )
     write_csv(
         args.steps_csv, pd.concat(tables, ignore_index=True), index=False, float_format="%.6e"
     )
@@ -327,6 +461,7 @@ def cmd_measure(args: argparse.Namespace, params: dict[str, Any]) -> None:
         pd.DataFrame({"key": keys, "label": labels.numpy(), "n_tokens": _true_lengths(part, keys)}),
         index=False,
     )
+    found = gradient_claims(models)
     write_json(
         args.summary,
         {
@@ -335,18 +470,24 @@ def cmd_measure(args: argparse.Namespace, params: dict[str, Any]) -> None:
             "batch_size": len(keys),
             "positive": int(labels.sum()),
             "seed": int(params["seed"]),
+            "run_seeds": sorted({s for by_seed in trained.values() for s in by_seed}),
+            "n_seeds": min(len(by_seed) for by_seed in trained.values()),
+            "single_seed": min(len(by_seed) for by_seed in trained.values()) < 2,
             "dtype": "float64",
             "loss": "mean binary cross-entropy over the batch",
+            "statistics": list(STATISTICS),
             "horizon_threshold": threshold,
             "horizon_definition": HORIZON_DEFINITION,
             "models": models,
             "ranking": _ranking(models),
+            "claim_ids": [c["id"] for c in found],
+            "claims": claims.collect(*found),
         },
     )
 
 
 def _ranking(models: dict[str, Any]) -> dict[str, Any]:
-    """Which trained model keeps the gradient alive longer, for the report's prose."""
+    """The first seed's geometric-mean numbers (kept for older prose; verdicts are claims)."""
     if not {"rnn", "lstm"} <= set(models):
         return {}
     rnn = models["rnn"]["trained"]["curves"]["h"]
@@ -359,7 +500,6 @@ def _ranking(models: dict[str, Any]) -> dict[str, Any]:
     )
     return {
         "longer_memory": longer,
-        # How many orders of magnitude more of the final gradient survives at step 1.
         "lstm_over_rnn_log10_at_step1": (lstm["log10_ratio"] or 0.0) - (rnn["log10_ratio"] or 0.0),
     }
 
@@ -387,7 +527,10 @@ def _main(argv: list[str] | None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     measure = sub.add_parser("measure", help="hooked gradient norms per step")
     measure.add_argument("--encoded", required=True)
-    measure.add_argument("--trained", nargs="+", required=True, metavar="MODEL=CHECKPOINT")
+    measure.add_argument(
+        "--trained", nargs="+", required=True, metavar="MODEL:sSEED=CHECKPOINT",
+        help="one per model and training seed, e.g. rnn:s0=runs/rnn_L200_s0/best.pt",
+    )  # fmt: skip
     measure.add_argument("--steps-csv", required=True)
     measure.add_argument("--batch-csv", required=True)
     measure.add_argument("--summary", required=True)

@@ -47,6 +47,7 @@ MODEL_COLORS: dict[str, str] = {
     "gru": "#009E73",  # bluish green
     "bilstm": "#CC79A7",  # reddish purple
     "persistence": "#7F7F7F",  # grey: a baseline, not a model
+    "tfidf": "#4D4D4D",  # dark grey: the Q6-A bag-of-words baseline
     "lstm_forget_only": "#E69F00",  # orange
     "lstm_input_only": "#56B4E9",  # sky blue
     "lstm_full": "#0072B2",  # the full LSTM is the LSTM: same colour
@@ -70,6 +71,7 @@ MODEL_LABELS: dict[str, str] = {
     "gru": "GRU",
     "bilstm": "BiLSTM",
     "persistence": "مبنا: تکرار مقدار قبلی",
+    "tfidf": rtl("TF-IDF و رگرسیون لجستیک (مبنا)"),
     "lstm_forget_only": rtl("LSTM فقط با دروازهٔ فراموشی"),
     "lstm_input_only": rtl("LSTM فقط با دروازهٔ ورودی"),
     "lstm_full": rtl("LSTM کامل"),
@@ -84,6 +86,7 @@ MODEL_MARKERS: dict[str, str] = {
     "gru": "^",
     "bilstm": "D",
     "persistence": "x",
+    "tfidf": "x",
     "lstm_forget_only": "v",
     "lstm_input_only": "P",
     "lstm_full": "s",
