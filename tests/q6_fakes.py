@@ -43,7 +43,7 @@ def fake_metrics(model: str, length: int, seed: int, acc: float, **extra) -> dic
         "truncated_share": 0.5 if length == 50 else 0.1,
         "truncation": "head",
         "hyper": {"embed_dim": 8, "hidden_size": 8, "dropout": 0.3, "batch_size": 16,
-                  "eval_batch_size": 64, "lr": 0.003, "lr_decay": 0.8, "grad_clip": 1.0,
+                  "eval_batch_size": 64, "lr": 0.003, "lr_schedule": {"kind": "exponential", "decay": 0.8}, "grad_clip": 1.0,
                   "max_epochs": 10, "patience": 2, "bucket_pool": 4,
                   "sparse_embedding": True},
         "n_train": 10,

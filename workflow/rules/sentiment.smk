@@ -85,20 +85,16 @@ rule sentiment_baseline:
         " --threads {threads} --params {params.cfg:q} > {log:q} 2>&1"
 
 
-def sentiment_runs(output: str) -> list[str]:
-    """One output of every configured run, in (model, length, seed) order."""
-    return expand(
-        getattr(rules.sentiment_train.output, output),
-        model=SENTIMENT_MODELS,
-        length=IMDB_LENGTHS,
-        seed=SENTIMENT_SEEDS,
-    )
+# One output of every configured run, in (model, length, seed) order.
+SENTIMENT_RUNS = dict(model=SENTIMENT_MODELS, length=IMDB_LENGTHS, seed=SENTIMENT_SEEDS)
+SENTIMENT_METRICS = expand(rules.sentiment_train.output.metrics, **SENTIMENT_RUNS)
+SENTIMENT_PREDICTIONS = expand(rules.sentiment_train.output.predictions, **SENTIMENT_RUNS)
 
 
 rule sentiment_aggregate:
     input:
-        metrics=sentiment_runs("metrics"),
-        predictions=sentiment_runs("predictions"),
+        metrics=SENTIMENT_METRICS,
+        predictions=SENTIMENT_PREDICTIONS,
         baseline=rules.sentiment_baseline.output.summary,
         baseline_predictions=rules.sentiment_baseline.output.predictions,
         code=module_code("rnnlab.sentiment.summary"),
