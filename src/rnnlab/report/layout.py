@@ -6,7 +6,8 @@ typesetter would not let through:
 - ``caption``: a table caption on a page that holds none of that table's body
   rows, or a figure caption on a page without the figure's image;
 - ``lone-row``: a table split over pages with a single body row on one side;
-- ``header``: a continuation page of a table with a <thead> that does not repeat it;
+- ``header``: a table that opens with a header row (a <thead>, or a row of <th>)
+  continuing on a page that does not open with it;
 - ``heading``: a heading (h1-h4) whose lines are the last content of a page;
 - ``spill``: a page whose content fills fewer than `min_lines` body lines
   before a forced page break (the end of a part, the title page, the contents).
@@ -49,6 +50,7 @@ class PageScan:
     captions: dict[int, str] = field(default_factory=dict)  # table/figure -> caption text
     body_rows: dict[int, int] = field(default_factory=dict)  # table -> body rows here
     header_rows: dict[int, int] = field(default_factory=dict)  # table -> header rows here
+    opens_with_header: dict[int, bool] = field(default_factory=dict)  # table -> first row is <th>
     images: set[int] = field(default_factory=set)  # figures whose image is here
     last_leaf_heading: str | None = None  # heading text if the last content is a heading
     first_chain: list[Any] = field(default_factory=list)  # boxes opening the page
@@ -75,8 +77,11 @@ def _walk(box: Any, ancestors: list[Any], scan: PageScan) -> None:
         table = next((a for a in reversed(ancestors) if isinstance(a, boxes.TableBox)), None)
         if table is not None:
             key = id(table.element)
-            target = scan.header_rows if group is not None and group.is_header else scan.body_rows
+            in_thead = group is not None and group.is_header
+            all_th = bool(box.children) and all(c.element_tag == "th" for c in box.children)
+            target = scan.header_rows if in_thead or all_th else scan.body_rows
             target[key] = target.get(key, 0) + 1
+            scan.opens_with_header.setdefault(key, in_thead or all_th)
     if isinstance(box, boxes.ReplacedBox):
         figure = next((a for a in reversed(ancestors) if a.element_tag == "figure"), None)
         if figure is not None:
@@ -179,7 +184,7 @@ def _row_problems(scans: list[PageScan]) -> Iterator[Problem]:
         for scan in pages:
             if scan.body_rows[table] == 1:
                 yield Problem(scan.number, "lone-row", f"one row of «{name}» alone on the page")
-        has_header = any(table in p.header_rows for p in pages)
+        has_header = pages[0].opens_with_header.get(table, False)
         for scan in pages[1:]:
-            if has_header and table not in scan.header_rows:
+            if has_header and not scan.opens_with_header.get(table, False):
                 yield Problem(scan.number, "header", f"«{name}» continues without its header")
