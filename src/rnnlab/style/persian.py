@@ -17,11 +17,13 @@ with the Persian separators ٫ and ٬ already form one number run.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from numbers import Integral, Real
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Undefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from rnnlab.errors import RnnlabError
 
@@ -160,8 +162,38 @@ def sci(value: Any, digits: int = 2) -> Markup:
 
 
 FILTERS = {"fa": fa, "num": num, "pct": pct, "sci": sci}
+GLOSSARY_PATH = Path(__file__).with_name("glossary.yaml")
+
+
+@lru_cache(maxsize=1)
+def glossary() -> dict[str, dict[str, Any]]:
+    """The report's terms (glossary.yaml): key -> {fa, en, avoid}."""
+    import yaml
+
+    entries = yaml.safe_load(GLOSSARY_PATH.read_text(encoding="utf-8"))
+    for key, entry in entries.items():
+        if not isinstance(entry, dict) or not {"fa", "en"} <= set(entry):
+            raise RnnlabError(f"glossary entry {key!r} needs fa and en ({GLOSSARY_PATH})")
+        entry.setdefault("avoid", [])
+    return entries
+
+
+def term(key: str, en: bool = False) -> Markup:
+    """The Persian term of a concept; `en=True` adds its English («حالت پنهان (hidden state)»)."""
+    entries = glossary()
+    if key not in entries:
+        raise RnnlabError(
+            f"term {key!r} is not in the glossary; add it to {GLOSSARY_PATH} "
+            f"(known: {', '.join(sorted(entries))})"
+        )
+    entry = entries[key]
+    text = escape(entry["fa"])
+    if en:
+        text += Markup(' (<span class="en" dir="ltr">{}</span>)').format(entry["en"])
+    return Markup(text)
 
 
 def register(env: Any) -> None:
-    """Add the Persian filters to a Jinja environment."""
+    """Add the Persian filters and the `term` global to a Jinja environment."""
     env.filters.update(FILTERS)
+    env.globals["term"] = term
