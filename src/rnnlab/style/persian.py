@@ -157,7 +157,7 @@ def sci(value: Any, digits: int = 2) -> Markup:
         body = mantissa_text
     else:
         exp_text = (MINUS_SIGN if exponent < 0 else "") + fa(abs(exponent))
-        body = f"{mantissa_text} × ۱۰<sup>{exp_text}</sup>"
+        body = f"{mantissa_text}\u00a0×\u00a0۱۰<sup>{exp_text}</sup>"
     return Markup(f'<span class="num" dir="ltr">{body}</span>')
 
 

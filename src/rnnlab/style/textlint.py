@@ -10,6 +10,10 @@ returns a `Finding` for each:
 - ``latin-digit``: Latin digits in Persian prose or tables (outside LTR
   islands: code, formulas, `en(...)` spans, the English reference list);
 - ``english``: an English phrase of three or more words outside an LTR island;
+- ``math-text``: math written as plain right-to-left text: Unicode sub- and
+  superscripts, roots and norms («‖ₜh‖», «ₕd√»), or a one-letter formula
+  («1−z», «t+1») outside a formula image or an LTR island;
+- ``nbsp``: «1 × 1» with breakable spaces (it must not break over lines);
 - ``term``: a variant the glossary (glossary.yaml) says to avoid;
 - ``label``: a question label out of the Persian letter order (abjad or
   alphabetical) with no note explaining it.
@@ -38,6 +42,12 @@ LTR_TAGS = {"code", "pre", "kbd", "samp", "sub", "sup"}
 ABJAD = ["الف", "ب", "ج", "د", "ه", "و", "ز", "ح", "ط", "ی"]
 ALPHABET = ["الف", "ب", "پ", "ت", "ث", "ج", "چ", "ح", "خ", "د", "ذ", "ر", "ز"]
 
+# A formula of one-character operands, with a Latin one on at least one side.
+OP = "[-\u2212+=/]"
+FORMULA = (
+    f"(?<![A-Za-z])[A-Za-z0-9] ?{OP} ?[A-Za-z0-9{DIGIT}](?![A-Za-z])"
+    f"|(?<![A-Za-z])[{DIGIT}] ?{OP} ?[A-Za-z0-9](?![A-Za-z])"
+)
 RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("glue", re.compile(f"[{DIGIT}\u066a][{LETTER}]|[{LETTER}][{DIGIT}]")),
     ("glue", re.compile(f"[A-Za-z0-9{MATH}][{LETTER}]|[{LETTER}][A-Za-z0-9{MATH}]")),
@@ -46,7 +56,10 @@ RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("zwnj", re.compile(f"[{LETTER}] (?:ها|های|هایی|تر|ترین)(?![{LETTER}{ZWNJ}])")),
     ("zwnj", re.compile("گام به گام|راه حل")),
     ("latin-digit", re.compile("(?<![A-Za-z0-9_.])[0-9]+(?:[.,][0-9]+)*(?![A-Za-z0-9_])")),
-    ("english", re.compile(r"[A-Za-z][\w'-]*(?:[ ,]+[A-Za-z][\w'-]*){2,}")),
+    ("english", re.compile(r"[A-Za-z][\w'-]*(?:[ ,]+[A-Za-z0-9][\w'-]*){2,}")),
+    ("math-text", re.compile("[\u2080-\u209c\u2070-\u207f\u221a\u2016]")),
+    ("math-text", re.compile(FORMULA)),
+    ("nbsp", re.compile(f"[0-9A-Za-z{DIGIT}] [\u00d7] [0-9A-Za-z{DIGIT}]")),
 )
 
 
@@ -65,7 +78,8 @@ class _Text(HTMLParser):
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.stack: list[tuple[str, bool, bool]] = []  # (tag, ltr island, inside a quote)
+        # (tag, ltr island, inside a quote, a block of its own)
+        self.stack: list[tuple[str, bool, bool, bool]] = []
         self.blocks: list[list[tuple[str, bool]]] = [[]]
         self.labels: list[tuple[str, bool]] = []  # (question label, has a note)
         self._label: list[str] | None = None
@@ -85,25 +99,26 @@ class _Text(HTMLParser):
             self._label = []
         if "label-note" in classes and self.labels:
             self.labels[-1] = (self.labels[-1][0], True)
-        if tag in BLOCKS:
+        block = tag in BLOCKS or "footnote" in classes
+        if block:
             self.blocks.append([])
         if tag == "img":
             if not quote:
                 self.blocks[-1].append((MATH, True))
             return
         if tag not in ("br", "meta", "link", "hr", "input"):
-            self.stack.append((tag, ltr, quote))
+            self.stack.append((tag, ltr, quote, block))
 
     def handle_endtag(self, tag: str) -> None:
         while self.stack:
-            open_tag = self.stack.pop()[0]
+            open_tag, _, _, block = self.stack.pop()
             if open_tag == "span" and self._label is not None:
                 self.labels[-1] = ("".join(self._label), self.labels[-1][1])
                 self._label = None
+            if block:
+                self.blocks.append([])
             if open_tag == tag:
                 break
-        if tag in BLOCKS:
-            self.blocks.append([])
 
     def handle_data(self, data: str) -> None:
         if self.stack and self.stack[-1][0] in ("style", "script", "title"):
@@ -123,7 +138,7 @@ def _blocks(html: str) -> tuple[list[tuple[str, str]], list[tuple[str, bool]]]:
     for runs in parser.blocks:
         text = "".join(t for t, _ in runs)
         mask = "".join(("l" if ltr else "r") * len(t) for t, ltr in runs)
-        text = re.sub(r"\s", " ", text)
+        text = re.sub(r"[ \t\n\r\f]+", " ", text)
         if text.strip():
             out.append((text, mask))
     return out, parser.labels
@@ -142,7 +157,7 @@ def lint(html: str) -> list[Finding]:
         for kind, pattern in RULES:
             for match in pattern.finditer(text):
                 span = mask[match.start() : match.end()]
-                if kind in ("latin-digit", "english") and "l" in span:
+                if kind in ("latin-digit", "english", "math-text") and "l" in span:
                     continue
                 if kind in ("zwnj", "glue") and "r" not in span:
                     continue
