@@ -161,7 +161,33 @@ def sci(value: Any, digits: int = 2) -> Markup:
     return Markup(f'<span class="num" dir="ltr">{body}</span>')
 
 
-FILTERS = {"fa": fa, "num": num, "pct": pct, "sci": sci}
+def config_rows(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """A nested config as (dotted key, value as text) rows, for a readable table.
+
+    Lists of scalars are joined with ", ", None is "null", booleans "true"/"false"
+    (as YAML writes them); the text is left-to-right English for an `en` span.
+    """
+    if isinstance(value, dict):
+        rows: list[tuple[str, str]] = []
+        for key in sorted(value):
+            rows += config_rows(value[key], f"{prefix}.{key}" if prefix else str(key))
+        return rows
+    return [(prefix, _config_text(value))]
+
+
+def _config_text(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_config_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_config_text(v)}" for k, v in sorted(value.items())) + "}"
+    return str(value)
+
+
+FILTERS = {"fa": fa, "num": num, "pct": pct, "sci": sci, "config_rows": config_rows}
 GLOSSARY_PATH = Path(__file__).with_name("glossary.yaml")
 
 
