@@ -99,9 +99,11 @@ def test_pct():
 
 
 def test_sci():
-    assert sci(3.2e-12, 1) == Markup('<span class="num" dir="ltr">۳٫۲ × ۱۰<sup>−۱۲</sup></span>')
+    assert sci(3.2e-12, 1) == Markup(
+        '<span class="num" dir="ltr">۳٫۲\u00a0×\u00a0۱۰<sup>−۱۲</sup></span>'
+    )
     # Rounding that carries the mantissa to 10 is renormalised.
-    assert "۱٫۰۰ × ۱۰<sup>۴</sup>" in sci(9999.7, 2)
+    assert "۱٫۰۰\u00a0×\u00a0۱۰<sup>۴</sup>" in sci(9999.7, 2)
     assert sci(4.0, 1) == Markup('<span class="num" dir="ltr">۴٫۰</span>')
     assert sci(0.0, 1) == Markup("۰٫۰")
     assert MINUS_SIGN in sci(-2e5, 1)

@@ -550,7 +550,7 @@ def test_prose_reads_the_keys_the_producers_write(tmp_path: Path, math_dir: Path
     assert "اندازه‌گیری این پروژه روی" in q2 and "Fixture CPU" in q2
     assert persian.num(4.5 / 0.5, 1) in q2
     assert "آزمایش B سؤال ۶ همین را اندازه گرفت" in q2
-    assert "در آزمایش C سؤال ۶، نُرم حالت مخفی RNN ساده" in q2
+    assert "در آزمایش C سؤال ۶، نُرم حالت پنهان RNN ساده" in q2
     assert persian.pct(hidden_rnn["h"]["late_mean_over_bound"], 1) in q2
     assert "LSTM سیگنال خطا را تا گام‌های دورتری" in q2
     rnn_horizon = models["rnn"]["trained"]["curves"]["h"]["horizon_steps"]

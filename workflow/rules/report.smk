@@ -46,6 +46,8 @@ rule report_html:
         fonts=FONT_MANIFEST,
         templates=sorted(glob.glob(os.path.join(REPORT_TEMPLATES, "**", "*.j2"), recursive=True)),
         css=os.path.join(REPORT_TEMPLATES, "style.css"),
+        # The glossary behind term(): data read by rnnlab.style.persian, not an import.
+        glossary=from_workdir(os.path.join(SRC, "rnnlab", "style", "glossary.yaml")),
         code=module_code("rnnlab.report.render"),
     output:
         f"{REPORT}/build/report.html",

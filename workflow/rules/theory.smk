@@ -132,9 +132,29 @@ rule theory_figure:
         " --font {input.font:q} --out {output:q} > {log:q} 2>&1"
 
 
+# Q2-c: the unrolled graph the question assumes; drawn from nothing but the code.
+rule theory_graph_figure:
+    input:
+        font=FONT_MANIFEST,
+        code=module_code("rnnlab.theory.figures"),
+    output:
+        f"{THEORY}/fig_graph.svg",
+    conda:
+        CONDA_ENV
+    log:
+        "logs/theory_figure/graph.log",
+    shell:
+        "python -m rnnlab.theory.figures graph --font {input.font:q} --out {output:q} > {log:q} 2>&1"
+
+
 REPORT_SUMMARIES["theory"] = rules.theory_summary.output[0]
+REPORT_FIGURES["q2c_graph"] = rules.theory_graph_figure.output[0]
 REPORT_FIGURES["q2h_addition"] = rules.theory_figure.output[0].format(figure="addition")
 REPORT_FIGURES["q2i_timing"] = rules.theory_figure.output[0].format(figure="parallelism")
 FINAL_TARGETS.extend(
-    [rules.theory_summary.output[0], *expand(rules.theory_figure.output[0], figure=THEORY_FIGURES)]
+    [
+        rules.theory_summary.output[0],
+        rules.theory_graph_figure.output[0],
+        *expand(rules.theory_figure.output[0], figure=THEORY_FIGURES),
+    ]
 )

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -212,6 +213,28 @@ def git_commit(cwd: Path) -> dict[str, Any] | None:
     return {"commit": head.stdout.strip(), "dirty": bool(dirty.stdout.strip())}
 
 
+# What makes up the code of a run: hashed when the run has no git commit to name
+# (a copy of the source outside a checkout), so the report still names its code.
+SOURCE_PATTERNS = (
+    "Snakefile", "pyproject.toml", "environment.yml", "config/*.yaml",
+    "workflow/**/*", "src/rnnlab/**/*.py", "src/rnnlab/**/*.yaml", "templates/**/*",
+)  # fmt: skip
+
+
+def source_digest(repo: Path) -> dict[str, Any] | None:
+    """SHA-256 over the source files (sorted relative paths and contents); None if none."""
+    files = sorted(
+        {path for pattern in SOURCE_PATTERNS for path in repo.glob(pattern) if path.is_file()}
+    )
+    if not files:
+        return None
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.relative_to(repo).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return {"sha256": digest.hexdigest(), "files": len(files)}
+
+
 def hardware() -> dict[str, Any]:
     info: dict[str, Any] = {
         "machine": platform.machine(),
@@ -300,6 +323,8 @@ def collect(
         "summaries": {key: summaries[key] for key in sorted(summaries)},
         VOLATILE: {
             "git": git_commit(repo),
+            # The code that ran: the checkout this package was imported from.
+            "source": source_digest(Path(__file__).resolve().parents[3]),
             "hardware": hardware(),
             "benchmarks": timed,
             # What the appendix prints: the sum of every timed job, in minutes.

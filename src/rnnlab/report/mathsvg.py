@@ -23,6 +23,23 @@ from rnnlab.runtime import write_text
 INLINE_SIZE = 14.7
 DISPLAY_SIZE = 16.0
 _VIEWBOX = re.compile(r'viewBox="([-\d.]+) ([-\d.]+) ([-\d.]+) ([-\d.]+)"')
+# A minus with nothing to subtract from (formula or cell start, after an opening
+# bracket, a relation, a comma or an operator) is a sign. ziamath spaces every
+# "-" as a binary operator («( − 0.2)»); braced, `{-}`, it is an ordinary symbol.
+_UNARY_MINUS = re.compile(
+    r"(^|[(\[{=,&<>+*/^_]|\\\\|\\begin\{\w+\*?\}"
+    r"|\\(?:times|cdot|approx|leq?|geq?|neq?|quad|qquad|to|left[(\[.|]|[;,:!]|pm|mp))"
+    r"(\s*)[-\u2212](?!\})"
+)
+
+
+def unary_minus(latex: str) -> str:
+    """Brace every sign minus so it is typeset without binary spacing: (-0.2) -> ({-}0.2)."""
+    previous = None
+    while previous != latex:  # "(--1)" and back-to-back signs need a second pass
+        previous = latex
+        latex = _UNARY_MINUS.sub(r"\1\2{-}", latex)
+    return latex
 
 
 class MathRenderer:
@@ -38,6 +55,7 @@ class MathRenderer:
         # Plain paths instead of <symbol>/<use>: a third of the SVG nodes, and
         # WeasyPrint draws SVG node by node (it was most of the PDF time).
         ziamath.config.svg2 = False
+        latex = unary_minus(latex)
         key = f"{ziamath.__version__}|svg1|{size}|{latex}"
         key = hashlib.sha256(key.encode()).hexdigest()[:20]
         cached = self.cache_dir / f"{key}.svg" if self.cache_dir else None

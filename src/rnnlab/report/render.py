@@ -189,7 +189,8 @@ def make_environment(
     )
     # The macros as globals: a section may call figure(...) without importing.
     macros = env.get_template("macros.html.j2").module
-    for name in ("figure", "table_caption", "ref", "cite", "en", "footnote", "question"):
+    names = ("figure", "table_caption", "ref", "cite", "en", "footnote", "question", "m", "sym")
+    for name in names:
         env.globals[name] = getattr(macros, name)
     return env
 

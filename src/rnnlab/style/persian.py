@@ -17,11 +17,13 @@ with the Persian separators ٫ and ٬ already form one number run.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from numbers import Integral, Real
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Undefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from rnnlab.errors import RnnlabError
 
@@ -155,13 +157,69 @@ def sci(value: Any, digits: int = 2) -> Markup:
         body = mantissa_text
     else:
         exp_text = (MINUS_SIGN if exponent < 0 else "") + fa(abs(exponent))
-        body = f"{mantissa_text} × ۱۰<sup>{exp_text}</sup>"
+        body = f"{mantissa_text}\u00a0×\u00a0۱۰<sup>{exp_text}</sup>"
     return Markup(f'<span class="num" dir="ltr">{body}</span>')
 
 
-FILTERS = {"fa": fa, "num": num, "pct": pct, "sci": sci}
+def config_rows(value: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """A nested config as (dotted key, value as text) rows, for a readable table.
+
+    Lists of scalars are joined with ", ", None is "null", booleans "true"/"false"
+    (as YAML writes them); the text is left-to-right English for an `en` span.
+    """
+    if isinstance(value, dict):
+        rows: list[tuple[str, str]] = []
+        for key in sorted(value):
+            rows += config_rows(value[key], f"{prefix}.{key}" if prefix else str(key))
+        return rows
+    return [(prefix, _config_text(value))]
+
+
+def _config_text(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_config_text(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_config_text(v)}" for k, v in sorted(value.items())) + "}"
+    return str(value)
+
+
+FILTERS = {"fa": fa, "num": num, "pct": pct, "sci": sci, "config_rows": config_rows}
+GLOSSARY_PATH = Path(__file__).with_name("glossary.yaml")
+
+
+@lru_cache(maxsize=1)
+def glossary() -> dict[str, dict[str, Any]]:
+    """The report's terms (glossary.yaml): key -> {fa, en, avoid}."""
+    import yaml
+
+    entries = yaml.safe_load(GLOSSARY_PATH.read_text(encoding="utf-8"))
+    for key, entry in entries.items():
+        if not isinstance(entry, dict) or not {"fa", "en"} <= set(entry):
+            raise RnnlabError(f"glossary entry {key!r} needs fa and en ({GLOSSARY_PATH})")
+        entry.setdefault("avoid", [])
+    return entries
+
+
+def term(key: str, en: bool = False) -> Markup:
+    """The Persian term of a concept; `en=True` adds its English («حالت پنهان (hidden state)»)."""
+    entries = glossary()
+    if key not in entries:
+        raise RnnlabError(
+            f"term {key!r} is not in the glossary; add it to {GLOSSARY_PATH} "
+            f"(known: {', '.join(sorted(entries))})"
+        )
+    entry = entries[key]
+    text = escape(entry["fa"])
+    if en:
+        text += Markup(' (<span class="en" dir="ltr">{}</span>)').format(entry["en"])
+    return Markup(text)
 
 
 def register(env: Any) -> None:
-    """Add the Persian filters to a Jinja environment."""
+    """Add the Persian filters and the `term` global to a Jinja environment."""
     env.filters.update(FILTERS)
+    env.globals["term"] = term
