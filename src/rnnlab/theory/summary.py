@@ -162,6 +162,15 @@ def parallelism_derived(parallelism: dict[str, Any]) -> dict[str, Any]:
             "gflops_per_s_at_longest": {
                 row["op"]: row["gflops_per_s"] for row in run["rows"] if row["length"] == longest
             },
+            # The timed rows at the longest length, by op, for the T = longest paragraph.
+            "rows_at_longest": {
+                row["op"]: {**row, "min_ms": min(row["times_ms"]), "max_ms": max(row["times_ms"])}
+                for row in run["rows"]
+                if row["length"] == longest
+            },
+            # Whether the one big matmul took longer than the RNN (best of the repeats);
+            # whether that difference is real is the claim theory.q2i.<device>.rnn_vs_matmul.
+            "matmul_slower_at_longest": best[("matmul", longest)] > best[("rnn", longest)],
         }
         by_device[key] = {**run, **extra}
     # The RNN step multiplies [h, x] (2H wide) by a (2H x H) matrix.
