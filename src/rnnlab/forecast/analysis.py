@@ -145,7 +145,7 @@ class Evidence:
         mse_a, mse_b = float(np.mean(ea**2)), float(np.mean(eb**2))
         # > 0: a's seed-mean test MSE is lower than b's by this share of b's.
         gain = 1.0 - mse_a / mse_b
-        extra = {"a": a, "b": b, "window": length, "n_seeds": self.n_seeds, "gain": gain}
+        extra = {"pair": [a, b], "window": length, "n_seeds": self.n_seeds, "gain": gain}
         paired = cl.compare_forecasters(claim_id, ea, eb, names=(a, b), **extra)
         seeds = cl.compare_seeds(f"{claim_id}.seeds", self.seeds(a, length),
                                  self.seeds(b, length), higher_is_better=False, names=(a, b),
@@ -303,7 +303,7 @@ def part_b(gates: dict[str, Any]) -> list[dict[str, Any]]:
         rem = layer["remember"]
         for key in ("level_diff", "change_diff"):
             claims += interval_claims(f"q7.b.remember_{key}_l{k}", rem[key]["ci95"], layer=k,
-                                      value=rem[key]["value"])
+                                      estimate=rem[key]["value"])
     return claims
 
 
