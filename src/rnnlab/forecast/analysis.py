@@ -145,7 +145,9 @@ class Evidence:
         mse_a, mse_b = float(np.mean(ea**2)), float(np.mean(eb**2))
         # > 0: a's seed-mean test MSE is lower than b's by this share of b's.
         gain = 1.0 - mse_a / mse_b
-        extra = {"pair": [a, b], "window": length, "n_seeds": self.n_seeds, "gain": gain}
+        # The template words the direction from `direction` and prints `gain_abs`.
+        extra = {"pair": [a, b], "window": length, "n_seeds": self.n_seeds, "gain": gain,
+                 "gain_abs": abs(gain), "direction": "lower" if gain > 0 else "higher"}
         paired = cl.compare_forecasters(claim_id, ea, eb, names=(a, b), **extra)
         seeds = cl.compare_seeds(f"{claim_id}.seeds", self.seeds(a, length),
                                  self.seeds(b, length), higher_is_better=False, names=(a, b),
@@ -203,7 +205,9 @@ def part_a(ev: Evidence, length: int, targets: np.ndarray) -> tuple[dict[str, An
               for m in ARCHITECTURES}
     part = {"length": length, "rows": rows, "order": list(ARCHITECTURES),
             "ranking": sorted(rows, key=lambda m: rows[m]["mse"]["mean"]),
-            "vs_lstm": ratios, "baselines": ev.baselines["by_length"][str(length)]}
+            "vs_lstm": ratios, "baselines": ev.baselines["by_length"][str(length)],
+            # Quoted by Q2-g/Q3-b (report.xref): parameter and time ratios against the LSTM.
+            "bilstm_vs_lstm": ratios["bilstm"], "gru_vs_lstm": ratios["gru"]}
     return part, claims
 
 

@@ -122,6 +122,7 @@ def compute(series: Series, lengths: list[int], resolution_minutes: int
     common = max(lengths)
     day = seasonal_steps(resolution_minutes)
     out: dict[str, Any] = {"lengths": lengths, "common_length": common, "seasonal_steps": day,
+                           "max_lag": MAX_LAG,
                            "alphas": list(ALPHAS), "by_length": {}}
     arrays: dict[str, np.ndarray] = {}
     for n in lengths:
