@@ -73,6 +73,12 @@ def test_baselines_share_the_test_targets_and_ridge_learns_the_cycle() -> None:
     assert summary["lag"]["persistence"]["lag"] == 1
 
 
-def test_seasonal_naive_needs_a_day_in_the_window() -> None:
-    with pytest.raises(Exception, match="shorter than a day"):
-        baselines.compute(_series(), [12, 48], 60)
+def test_seasonal_naive_reads_the_series_even_for_windows_shorter_than_a_day() -> None:
+    series = _series()
+    summary, arrays = baselines.compute(series, [12, 48], 60)
+    targets = arrays["targets"]
+    truth = series.values[targets, 0]
+    expected = series.values[targets - 24, 0]
+    expected = np.where(np.isnan(expected), series.values[targets - 1, 0], expected)
+    assert np.allclose(arrays["seasonal_naive_L12"], expected - truth)
+    assert summary["by_length"]["12"]["seasonal_naive"]["fallbacks"] == 0

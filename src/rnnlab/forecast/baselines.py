@@ -2,7 +2,9 @@
 
 - persistence: the next hour equals the window's last hour;
 - seasonal naive: the next hour equals the same hour of the day before (24 steps back
-  at hourly resolution; the step is always inside windows of >= 24 steps);
+  at hourly resolution), read from the series (a past observation even when the
+  window is shorter than a day); where that step is a long gap, the last hour is used
+  (counted in `seasonal_fallbacks`);
 - ridge: a linear autoregressive model on the flattened window (every feature at every
   step), fitted on the training windows of that length; its penalty alpha is the one
   with the lowest validation MSE on a fixed grid (ALPHAS).
@@ -44,6 +46,18 @@ def seasonal_steps(resolution_minutes: int) -> int:
     return 24 * 60 // resolution_minutes
 
 
+def seasonal_naive(series: Series, targets: np.ndarray, day: int) -> tuple[np.ndarray, int]:
+    """The value `day` steps before each target; the last step where that one is missing."""
+    ti = series.target_index
+    before = targets - day
+    pred = np.full(len(targets), np.nan)
+    inside = before >= 0
+    pred[inside] = series.values[before[inside], ti]
+    missing = np.isnan(pred)
+    pred[missing] = series.values[targets[missing] - 1, ti]
+    return pred.astype(np.float64), int(missing.sum())
+
+
 def _ridge_fit_predict(x_train: np.ndarray, y_train: np.ndarray, xs: list[np.ndarray],
                        alpha: float) -> list[np.ndarray]:
     from sklearn.linear_model import Ridge
@@ -56,18 +70,17 @@ def _ridge_fit_predict(x_train: np.ndarray, y_train: np.ndarray, xs: list[np.nda
 def length_baselines(series: Series, length: int, common_length: int, day: int
                      ) -> tuple[dict[str, Any], dict[str, np.ndarray], np.ndarray]:
     """Scores of the three baselines at one window length, their test errors and targets."""
-    if length < day:
-        raise RnnlabError(f"window length {length} is shorter than a day ({day} steps); "
-                          "seasonal naive needs the same hour of the previous day in the window.")
     split = {s: window_targets(series, s, length, common_length=common_length if s == "test"
                                else None) for s in ("train", "val", "test")}
     data = {s: windows_for(series, t, length) for s, t in split.items()}
     ti = series.target_index
     preds: dict[str, dict[str, np.ndarray]] = {"persistence": {}, "seasonal_naive": {}}
+    fallbacks = 0
     for s in ("val", "test"):
         x = data[s][0]
         preds["persistence"][s] = x[:, -1, ti].astype(np.float64)
-        preds["seasonal_naive"][s] = x[:, -day, ti].astype(np.float64)
+        preds["seasonal_naive"][s], missing = seasonal_naive(series, split[s], day)
+        fallbacks += missing if s == "test" else 0
     scan = {}
     for alpha in ALPHAS:
         (val_pred,) = _ridge_fit_predict(*data["train"], [data["val"][0]], alpha)
@@ -87,6 +100,7 @@ def length_baselines(series: Series, length: int, common_length: int, day: int
                         "mse_kw2": float(np.mean(err**2)) * series.target_std**2,
                         "mae_kw": float(np.mean(np.abs(err))) * series.target_std}
     scores["ridge"] |= {"alpha": best_alpha, "alpha_scan": scan}
+    scores["seasonal_naive"]["fallbacks"] = fallbacks
     return scores, errors, split["test"]
 
 
