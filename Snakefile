@@ -14,12 +14,17 @@ configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 validate(config, os.path.join(workflow.basedir, "workflow", "schemas", "config.schema.yaml"))
 
 
+# One rule file per stage; each owns its paths and constants and registers its
+# outputs for the default target and the report. report.smk reads every stage's
+# registrations, so it comes last.
 include: "workflow/rules/common.smk"
+include: "workflow/rules/style.smk"
 include: "workflow/rules/data.smk"
-include: "workflow/rules/report.smk"
 include: "workflow/rules/sentiment.smk"
+include: "workflow/rules/probes.smk"
 include: "workflow/rules/forecast.smk"
 include: "workflow/rules/theory.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

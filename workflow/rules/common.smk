@@ -1,6 +1,10 @@
-# Shared helpers for every stage: paths, code dependencies, input functions.
+# Generic helpers every stage file uses: paths, config values as params, code inputs,
+# the registries the default target and the report read. Stage-specific paths,
+# constants and input functions live in the stage's own file.
+import importlib.util
 import json
 import os
+from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
@@ -8,6 +12,35 @@ REPO = workflow.basedir
 RESULTS = "results"
 # Each stage file appends the outputs the default target builds; `final_targets()` returns them.
 FINAL_TARGETS = []
+# The report's inputs, registered by each stage: summary key -> summary.json,
+# figure id -> figure file. report.smk (included last) reads both.
+REPORT_SUMMARIES = {}
+REPORT_FIGURES = {}
+# Software of every job, used with --use-conda (the pip path is in the README).
+CONDA_ENV = os.path.join(REPO, "environment.yml")
+# GPUs a training or probe job asks a cluster for (`resources: gpu=JOB_GPUS`;
+# profiles/slurm turns it into `sbatch --gpus`): one when the config says cuda.
+# `auto` asks for none and uses a GPU only where the job happens to land on one.
+JOB_GPUS = 1 if config["device"] == "cuda" else 0
+# cuBLAS picks its matmul reduction order per call unless this is set before CUDA
+# starts (torch's reproducibility notes); jobs, local or sbatch, inherit it. With
+# cuDNN's deterministic mode (rnnlab.runtime.seed_everything) a CUDA run repeats
+# its numbers on the same GPU model. CPU-only runs ignore it.
+os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+
+
+def _load_codedeps():
+    # Loaded from its file (standard library only): the workflow must parse even
+    # where rnnlab itself is not importable (--use-conda installs it per job).
+    path = os.path.join(REPO, "workflow", "lib", "codedeps.py")
+    spec = importlib.util.spec_from_file_location("rnnlab_workflow_codedeps", path)
+    loaded = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loaded)
+    return loaded
+
+
+codedeps = _load_codedeps()
+SRC = Path(REPO) / "src"
 
 
 def from_workdir(path):
@@ -22,16 +55,14 @@ def from_workdir(path):
     return os.path.abspath(path) if relative.startswith(os.pardir) else relative
 
 
-def code(*modules):
-    """Source files of the rnnlab modules a job runs, as inputs; editing one reruns the job.
+def module_code(entry):
+    """Source files `python -m <entry>` runs, as inputs: editing one reruns the job.
 
-    Snakemake cannot see code behind `python -m`, so each job lists the modules
-    it imports (paths relative to src/rnnlab).
+    The import closure of the module inside rnnlab (workflow/lib/codedeps.py),
+    computed when the DAG is built. tests/test_workflow_code.py checks that every
+    rule's code inputs are the closure of the module its shell line runs.
     """
-    return [
-        from_workdir(os.path.join(REPO, "src", "rnnlab", m))
-        for m in ("runtime.py", "errors.py", *modules)
-    ]
+    return [from_workdir(os.path.join(SRC, path)) for path in codedeps.closure(SRC, entry)]
 
 
 def repo_path(path):
@@ -44,11 +75,16 @@ def as_json(obj):
     return json.dumps(obj, sort_keys=True)
 
 
+def flags(flag, values):
+    """`--flag v1 --flag v2 ...` as a list, for `{params.x:q}` (each word quoted)."""
+    return [word for value in values for word in (flag, value)]
+
+
 def local_archive(section, download_target):
     """Where a data archive comes from, in the documented lookup order.
 
-    1. the path the config names (`<section>.archive`), used as is, even if missing:
-       the job then fails with a message naming it;
+    1. the path the config names (`<section>.archive`), used as is; a missing file
+       stops the workflow before any job runs, naming the key;
     2. the team's offline copy `<offline_data_dir>/<offline_name>` if it exists;
     3. else `download_target` under resources/, which the section's download rule fetches.
     """
@@ -68,114 +104,5 @@ def local_archive(section, download_target):
     return download_target
 
 
-IMDB = f"{RESULTS}/data/imdb"
-IMDB_DOWNLOAD = "resources/aclImdb_v1.tar.gz"
-
-
-def imdb_archive(wildcards=None):
-    return local_archive("imdb", IMDB_DOWNLOAD)
-
-
-def imdb_lengths():
-    """Lengths the length-statistics table reports: the configured training lengths."""
-    lengths = config.get("sentiment", {}).get("lengths") or [config["imdb"]["max_length"]]
-    too_long = [n for n in lengths if n > config["imdb"]["max_length"]]
-    if too_long:
-        raise ValueError(
-            f"sentiment lengths {too_long} exceed imdb.max_length={config['imdb']['max_length']}: "
-            "raise imdb.max_length in the config."
-        )
-    return sorted(lengths)
-
-
-# Q7 (forecast.smk): power data and the forecasting runs.
-POWER = f"{RESULTS}/data/power"
-POWER_DOWNLOAD = "resources/power/individual_household_electric_power_consumption.zip"
-FORECAST = f"{RESULTS}/forecast"
-FORECAST_ARCHS = ["rnn", "lstm", "gru", "bilstm"]
-# Part (e): the full LSTM is the part-a LSTM; these two are the ablated variants.
-FORECAST_ABLATIONS = ["lstm_forget_only", "lstm_input_only"]
-
-
-def power_archive(wildcards=None):
-    return local_archive("power", POWER_DOWNLOAD)
-
-
-def forecast_runs():
-    """(model, length) of every trained model: 4 architectures x lengths + ablations."""
-    cfg = config["forecast"]
-    runs = [(m, n) for m in FORECAST_ARCHS for n in cfg["lengths"]]
-    return runs + [(m, cfg["main_length"]) for m in FORECAST_ABLATIONS]
-
-
-def forecast_train_params(wildcards):
-    """Only what this one run depends on (not the list of lengths, not other models)."""
-    cfg = config["forecast"]
-    keys = ("hidden", "layers", "epochs", "batch_size", "lr", "grad_clip", "train_subsample", "seed")
-    return as_json(
-        {k: cfg[k] for k in keys}
-        | {
-            "model": wildcards.model,
-            "length": int(wildcards.length),
-            # Test targets shared by every length: each run depends on the longest window.
-            "common_length": max(cfg["lengths"]),
-            "device": config["device"],
-        }
-    )
-
-
 def final_targets():
     return FINAL_TARGETS
-
-
-# The report's inputs, registered by each stage: summary key -> summary.json,
-# figure id -> figure file. report.smk reads both.
-REPORT_SUMMARIES = {}
-REPORT_FIGURES = {}
-# Written by the font job of report.smk; names the Persian font files to use.
-FONT_MANIFEST = "resources/fonts/fonts.json"
-# Software of every job, used with --use-conda (the pip path is in the README).
-CONDA_ENV = os.path.join(REPO, "environment.yml")
-# GPUs a training or probe job asks a cluster for (`resources: gpu=JOB_GPUS`;
-# profiles/slurm turns it into `sbatch --gpus`): one when the config says cuda.
-# `auto` asks for none and uses a GPU only where the job happens to land on one.
-JOB_GPUS = 1 if config["device"] == "cuda" else 0
-# cuBLAS picks its matmul reduction order per call unless this is set before CUDA
-# starts (torch's reproducibility notes); jobs, local or sbatch, inherit it. With
-# cuDNN's deterministic mode (rnnlab.runtime.seed_everything) a CUDA run repeats
-# its numbers on the same GPU model. CPU-only runs ignore it.
-os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-
-
-# Report (report.smk): what report_collect reads, as input functions, since
-# stages included after report.smk register their summaries later.
-def report_summary_inputs(wildcards):
-    # A function, not a value: stages included after this file register later.
-    return [REPORT_SUMMARIES[key] for key in sorted(REPORT_SUMMARIES)]
-
-
-def report_summary_flags(wildcards):
-    return " ".join(f"--summary {key}={REPORT_SUMMARIES[key]}" for key in sorted(REPORT_SUMMARIES))
-
-
-def report_data_archives():
-    """The data archives this run read, for the checksums in the appendix."""
-    archives = {}
-    for section, finder in (("imdb", "imdb_archive"), ("power", "power_archive")):
-        if section in config and finder in globals():
-            archives[section] = globals()[finder]()
-    return archives
-
-
-def report_data_inputs(wildcards):
-    archives = report_data_archives()
-    return [archives[key] for key in sorted(archives)]
-
-
-def report_data_flags(wildcards):
-    archives = report_data_archives()
-    return " ".join(f"--data {key}={archives[key]}" for key in sorted(archives))
-
-
-def report_figure_inputs(wildcards):
-    return [REPORT_FIGURES[key] for key in sorted(REPORT_FIGURES)]

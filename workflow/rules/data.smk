@@ -1,7 +1,29 @@
-# IMDb data: archive -> reviews -> tokens -> train/val/test -> vocabulary -> encoded ids.
-IMDB_CODE = code("data/imdb.py", "data/sources.py")
+# Data: the two archives, each checksummed by a cheap job of its own before anything
+# is prepared, so a wrong archive fails before an expensive output is touched.
+#   IMDb (Q6):  archive -> reviews -> tokens -> train/val/test -> vocabulary -> encoded ids
+#   power (Q7): archive -> hourly series split into train/val/test
+IMDB = f"{RESULTS}/data/imdb"
+IMDB_DOWNLOAD = "resources/aclImdb_v1.tar.gz"
+IMDB_CODE = module_code("rnnlab.data.imdb")
+SOURCES_CODE = module_code("rnnlab.data.sources")
 # The accepted archive checksums, as `--sha256` flags for sources.py.
-IMDB_SHA256_FLAGS = " ".join(f"--sha256 {h}" for h in config["imdb"]["sha256"])
+IMDB_SHA256_FLAGS = flags("--sha256", config["imdb"]["sha256"])
+POWER = f"{RESULTS}/data/power"
+POWER_DOWNLOAD = "resources/power/individual_household_electric_power_consumption.zip"
+POWER_CODE = module_code("rnnlab.data.power")
+
+
+# Each archive in the documented lookup order (common.smk: local_archive).
+IMDB_ARCHIVE = local_archive("imdb", IMDB_DOWNLOAD)
+POWER_ARCHIVE = local_archive("power", POWER_DOWNLOAD)
+# Lengths the length-statistics table reports: the configured training lengths.
+IMDB_LENGTHS = sorted(config.get("sentiment", {}).get("lengths") or [config["imdb"]["max_length"]])
+if IMDB_LENGTHS[-1] > config["imdb"]["max_length"]:
+    raise ValueError(
+        f"sentiment lengths {[n for n in IMDB_LENGTHS if n > config['imdb']['max_length']]} "
+        f"exceed imdb.max_length={config['imdb']['max_length']}: "
+        "raise imdb.max_length in the config."
+    )
 
 
 rule imdb_download:
@@ -18,14 +40,14 @@ rule imdb_download:
     shell:
         "python -m rnnlab.data.sources download --url {params.url:q} --dest {output:q}"
         " --what 'IMDb archive' --config-key imdb.archive --looked-up {params.looked_up:q}"
-        " {params.sha256_flags} > {log} 2>&1"
+        " {params.sha256_flags:q} > {log:q} 2>&1"
 
 
 rule imdb_checksum:
     # Its own job, so a bad archive fails before any prepared output is touched.
     input:
-        archive=imdb_archive,
-        code=IMDB_CODE,
+        archive=IMDB_ARCHIVE,
+        code=SOURCES_CODE,
     output:
         f"{IMDB}/archive.sha256",
     params:
@@ -36,12 +58,12 @@ rule imdb_checksum:
         "logs/imdb_checksum.log",
     shell:
         "python -m rnnlab.data.sources verify --path {input.archive:q} --what 'IMDb archive'"
-        " --config-key imdb.sha256 {params.sha256_flags} --out {output} > {log} 2>&1"
+        " --config-key imdb.sha256 {params.sha256_flags:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule imdb_parse:
     input:
-        archive=imdb_archive,
+        archive=IMDB_ARCHIVE,
         checksum=rules.imdb_checksum.output,
         code=IMDB_CODE,
     output:
@@ -64,8 +86,8 @@ rule imdb_parse:
     benchmark:
         "benchmarks/imdb_parse.tsv"
     shell:
-        "python -m rnnlab.data.imdb parse --archive {input.archive:q} --checksum {input.checksum}"
-        " --reviews {output.reviews} --report {output.report} --params {params.cfg:q} > {log} 2>&1"
+        "python -m rnnlab.data.imdb parse --archive {input.archive:q} --checksum {input.checksum:q}"
+        " --reviews {output.reviews:q} --report {output.report:q} --params {params.cfg:q} > {log:q} 2>&1"
 
 
 rule imdb_tokenize:
@@ -84,8 +106,8 @@ rule imdb_tokenize:
     benchmark:
         "benchmarks/imdb_tokenize.tsv"
     shell:
-        "python -m rnnlab.data.imdb tokenize --reviews {input.reviews} --tokens {output.tokens}"
-        " > {log} 2>&1"
+        "python -m rnnlab.data.imdb tokenize --reviews {input.reviews:q} --tokens {output.tokens:q}"
+        " > {log:q} 2>&1"
 
 
 rule imdb_split:
@@ -103,8 +125,8 @@ rule imdb_split:
     log:
         "logs/imdb_split.log",
     shell:
-        "python -m rnnlab.data.imdb split --tokens {input.tokens} --splits {output.splits}"
-        " --params {params.cfg:q} > {log} 2>&1"
+        "python -m rnnlab.data.imdb split --tokens {input.tokens:q} --splits {output.splits:q}"
+        " --params {params.cfg:q} > {log:q} 2>&1"
 
 
 rule imdb_vocab:
@@ -123,8 +145,8 @@ rule imdb_vocab:
     log:
         "logs/imdb_vocab.log",
     shell:
-        "python -m rnnlab.data.imdb vocab --tokens {input.tokens} --splits {input.splits}"
-        " --vocab {output.vocab} --params {params.cfg:q} > {log} 2>&1"
+        "python -m rnnlab.data.imdb vocab --tokens {input.tokens:q} --splits {input.splits:q}"
+        " --vocab {output.vocab:q} --params {params.cfg:q} > {log:q} 2>&1"
 
 
 rule imdb_encode:
@@ -149,8 +171,8 @@ rule imdb_encode:
     benchmark:
         "benchmarks/imdb_encode.tsv"
     shell:
-        "python -m rnnlab.data.imdb encode --tokens {input.tokens} --splits {input.splits}"
-        " --vocab {input.vocab} --encoded {output.encoded} --params {params.cfg:q} > {log} 2>&1"
+        "python -m rnnlab.data.imdb encode --tokens {input.tokens:q} --splits {input.splits:q}"
+        " --vocab {input.vocab:q} --encoded {output.encoded:q} --params {params.cfg:q} > {log:q} 2>&1"
 
 
 rule imdb_stats:
@@ -166,7 +188,7 @@ rule imdb_stats:
     params:
         cfg=as_json(
             {
-                "lengths": imdb_lengths(),
+                "lengths": IMDB_LENGTHS,
                 "val_fraction": config["imdb"]["val_fraction"],
                 "truncation": config["imdb"]["truncation"],
             }
@@ -176,10 +198,83 @@ rule imdb_stats:
     log:
         "logs/imdb_stats.log",
     shell:
-        "python -m rnnlab.data.imdb stats --tokens {input.tokens} --splits {input.splits}"
-        " --vocab {input.vocab} --parse-report {input.parse_report} --stats-csv {output.stats_csv}"
-        " --summary {output.summary} --params {params.cfg:q} > {log} 2>&1"
+        "python -m rnnlab.data.imdb stats --tokens {input.tokens:q} --splits {input.splits:q}"
+        " --vocab {input.vocab:q} --parse-report {input.parse_report:q} --stats-csv {output.stats_csv:q}"
+        " --summary {output.summary:q} --params {params.cfg:q} > {log:q} 2>&1"
 
 
 REPORT_SUMMARIES["imdb"] = rules.imdb_stats.output.summary
 FINAL_TARGETS.extend([rules.imdb_encode.output.encoded, rules.imdb_stats.output.summary])
+
+
+rule power_download:
+    output:
+        POWER_DOWNLOAD,
+    params:
+        url=config["power"]["url"],
+        looked_up=os.path.join(repo_path(config["offline_data_dir"]), config["power"]["offline_name"]),
+    conda:
+        CONDA_ENV
+    log:
+        "logs/power_download.log",
+    shell:
+        # The zip's own hash is not published; power_checksum verifies the text inside it.
+        "python -m rnnlab.data.sources download --url {params.url:q} --dest {output:q}"
+        " --what 'household power consumption archive' --config-key power.archive"
+        " --looked-up {params.looked_up:q} > {log:q} 2>&1"
+
+
+rule power_checksum:
+    # Its own job, like imdb_checksum: a wrong archive fails before power_prepare (and
+    # the 14 forecasting runs behind it) lose their outputs.
+    input:
+        archive=POWER_ARCHIVE,
+        code=POWER_CODE,
+    output:
+        f"{POWER}/archive.sha256",
+    params:
+        cfg=as_json({k: config["power"][k] for k in ("sha256", "archive_sha256")}),
+    conda:
+        CONDA_ENV
+    log:
+        "logs/power_checksum.log",
+    shell:
+        "python -m rnnlab.data.power checksum --archive {input.archive:q} --out {output:q}"
+        " --params {params.cfg:q} > {log:q} 2>&1"
+
+
+rule power_prepare:
+    input:
+        archive=POWER_ARCHIVE,
+        checksum=rules.power_checksum.output,
+        code=POWER_CODE,
+    output:
+        series=f"{POWER}/series.npz",
+        report=f"{POWER}/prep.json",
+    params:
+        cfg=as_json(
+            {
+                k: config["power"][k]
+                for k in (
+                    "sha256",
+                    "archive_sha256",
+                    "resolution_minutes",
+                    "min_coverage",
+                    "max_gap_steps",
+                    "split_fractions",
+                    "target",
+                )
+            }
+        ),
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    log:
+        "logs/power_prepare.log",
+    benchmark:
+        "benchmarks/power_prepare.tsv"
+    shell:
+        "python -m rnnlab.data.power prepare --archive {input.archive:q} --series {output.series:q}"
+        " --report {output.report:q} --params {params.cfg:q} > {log:q} 2>&1"

@@ -1,44 +1,26 @@
-# The report: font -> results.json -> HTML -> PDF. The last rules of the DAG.
+# The report: results.json -> HTML -> PDF. The last rules of the DAG, and the last
+# file included: every stage has registered its summaries (REPORT_SUMMARIES), figures
+# (REPORT_FIGURES) and archives by now, so the inputs below are plain values.
 # Templates and CSS are inputs of report_html only, so editing one reruns only
 # report_html and report_pdf; a figure edit reruns only report_pdf.
 import glob
 
 REPORT = "report"
-REPORT_RESULTS = f"{REPORT}/results.json"
-REPORT_HTML = f"{REPORT}/build/report.html"
-REPORT_PDF = f"{REPORT}/{config['report']['pdf_name']}"
 REPORT_TEMPLATES = from_workdir(os.path.join(REPO, "templates"))
-
-
-rule report_fonts:
-    input:
-        code=code("style/fonts.py"),
-    output:
-        FONT_MANIFEST,
-    params:
-        cfg=as_json(config["report"]["font"]),
-        # A run in another directory (tests) reuses the repository's verified tarball
-        # (in the repository itself that is the output's own folder).
-        reuse=lambda wildcards: from_workdir(os.path.join(REPO, "resources", "fonts")),
-    conda:
-        CONDA_ENV
-    log:
-        "logs/report_fonts.log",
-    shell:
-        "python -m rnnlab.style.fonts --out {output:q} --params {params.cfg:q}"
-        " --reuse {params.reuse:q} > {log} 2>&1"
+# The data archives this run read, for the checksums in the appendix.
+REPORT_ARCHIVES = {"imdb": IMDB_ARCHIVE, "power": POWER_ARCHIVE}
 
 
 rule report_collect:
     input:
-        summaries=report_summary_inputs,
-        data=report_data_inputs,
-        code=code("report/collect.py", "style/fonts.py", "style/persian.py"),
+        summaries=[REPORT_SUMMARIES[key] for key in sorted(REPORT_SUMMARIES)],
+        data=[REPORT_ARCHIVES[key] for key in sorted(REPORT_ARCHIVES)],
+        code=module_code("rnnlab.report.collect"),
     output:
-        REPORT_RESULTS,
+        f"{REPORT}/results.json",
     params:
-        summaries=report_summary_flags,
-        data=report_data_flags,
+        summaries=flags("--summary", [f"{k}={REPORT_SUMMARIES[k]}" for k in sorted(REPORT_SUMMARIES)]),
+        data=flags("--data", [f"{k}={REPORT_ARCHIVES[k]}" for k in sorted(REPORT_ARCHIVES)]),
         # The whole config: results.json records what produced it.
         cfg=as_json(config),
     conda:
@@ -46,21 +28,21 @@ rule report_collect:
     log:
         "logs/report_collect.log",
     shell:
-        "python -m rnnlab.report.collect --out {output:q} {params.summaries} {params.data}"
-        " --config {params.cfg:q} --benchmarks benchmarks > {log} 2>&1"
+        "python -m rnnlab.report.collect --out {output:q} {params.summaries:q} {params.data:q}"
+        " --config {params.cfg:q} --benchmarks benchmarks > {log:q} 2>&1"
 
 
 rule report_html:
     input:
-        results=REPORT_RESULTS,
+        results=rules.report_collect.output[0],
         fonts=FONT_MANIFEST,
         templates=sorted(glob.glob(os.path.join(REPORT_TEMPLATES, "**", "*.j2"), recursive=True)),
         css=os.path.join(REPORT_TEMPLATES, "style.css"),
-        code=code("report/render.py", "report/mathsvg.py", "style/fonts.py", "style/persian.py"),
+        code=module_code("rnnlab.report.render"),
     output:
-        REPORT_HTML,
+        f"{REPORT}/build/report.html",
     params:
-        figures=lambda wildcards: as_json(REPORT_FIGURES),
+        figures=as_json(REPORT_FIGURES),
         cfg=as_json({k: v for k, v in config["report"].items() if k != "font"}),
         templates=lambda wildcards, input: os.path.dirname(input.css),
     conda:
@@ -75,17 +57,17 @@ rule report_html:
     shell:
         "python -m rnnlab.report.render --results {input.results:q} --templates {params.templates:q}"
         " --fonts {input.fonts:q} --figures {params.figures:q} --params {params.cfg:q}"
-        " --math-cache resources/cache/math --out {output:q} > {log} 2>&1"
+        " --math-cache resources/cache/math --out {output:q} > {log:q} 2>&1"
 
 
 rule report_pdf:
     input:
-        html=REPORT_HTML,
+        html=rules.report_html.output[0],
         fonts=FONT_MANIFEST,
-        figures=report_figure_inputs,
-        code=code("report/pdf.py"),
+        figures=[REPORT_FIGURES[key] for key in sorted(REPORT_FIGURES)],
+        code=module_code("rnnlab.report.pdf"),
     output:
-        REPORT_PDF,
+        f"{REPORT}/{config['report']['pdf_name']}",
     conda:
         CONDA_ENV
     resources:
@@ -96,7 +78,7 @@ rule report_pdf:
     benchmark:
         "benchmarks/report_pdf.tsv"
     shell:
-        "python -m rnnlab.report.pdf --html {input.html:q} --out {output:q} > {log} 2>&1"
+        "python -m rnnlab.report.pdf --html {input.html:q} --out {output:q} > {log:q} 2>&1"
 
 
-FINAL_TARGETS.extend([REPORT_RESULTS, REPORT_PDF])
+FINAL_TARGETS.extend([rules.report_collect.output[0], rules.report_pdf.output[0]])

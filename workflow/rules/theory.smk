@@ -6,11 +6,13 @@
 # Each rule gets only its own config subsection, so editing one reruns only it.
 THEORY = f"{RESULTS}/theory"
 THEORY_CFG = config["theory"]
+# The experiments drawn as figures (rule theory_figure, one job each).
+THEORY_FIGURES = ["addition", "parallelism"]
 
 
 rule theory_q1:
     input:
-        code=code("theory/q1.py", "theory/common.py"),
+        code=module_code("rnnlab.theory.q1"),
     output:
         f"{THEORY}/q1.json",
     params:
@@ -20,12 +22,12 @@ rule theory_q1:
     log:
         "logs/theory_q1.log",
     shell:
-        "python -m rnnlab.theory.q1 --params {params.cfg:q} --out {output:q} > {log} 2>&1"
+        "python -m rnnlab.theory.q1 --params {params.cfg:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule theory_forward:
     input:
-        code=code("theory/forward.py", "theory/common.py"),
+        code=module_code("rnnlab.theory.forward"),
     output:
         f"{THEORY}/forward.json",
     params:
@@ -35,12 +37,12 @@ rule theory_forward:
     log:
         "logs/theory_forward.log",
     shell:
-        "python -m rnnlab.theory.forward --params {params.cfg:q} --out {output:q} > {log} 2>&1"
+        "python -m rnnlab.theory.forward --params {params.cfg:q} --out {output:q} > {log:q} 2>&1"
 
 
 rule theory_addition:
     input:
-        code=code("theory/addition.py", "theory/common.py"),
+        code=module_code("rnnlab.theory.addition"),
     output:
         f"{THEORY}/addition.json",
     params:
@@ -57,12 +59,12 @@ rule theory_addition:
         "benchmarks/theory_addition.tsv"
     shell:
         "python -m rnnlab.theory.addition --params {params.cfg:q} --threads {threads}"
-        " --out {output:q} > {log} 2>&1"
+        " --out {output:q} > {log:q} 2>&1"
 
 
 rule theory_parallelism:
     input:
-        code=code("theory/parallelism.py", "theory/common.py"),
+        code=module_code("rnnlab.theory.parallelism"),
     output:
         f"{THEORY}/parallelism.json",
     params:
@@ -79,16 +81,16 @@ rule theory_parallelism:
         "benchmarks/theory_parallelism.tsv"
     shell:
         "python -m rnnlab.theory.parallelism --params {params.cfg:q} --threads {threads}"
-        " --out {output:q} > {log} 2>&1"
+        " --out {output:q} > {log:q} 2>&1"
 
 
 rule theory_summary:
     input:
-        q1=f"{THEORY}/q1.json",
-        forward=f"{THEORY}/forward.json",
-        addition=f"{THEORY}/addition.json",
-        parallelism=f"{THEORY}/parallelism.json",
-        code=code("theory/summary.py"),
+        q1=rules.theory_q1.output[0],
+        forward=rules.theory_forward.output[0],
+        addition=rules.theory_addition.output[0],
+        parallelism=rules.theory_parallelism.output[0],
+        code=module_code("rnnlab.theory.summary"),
     output:
         f"{THEORY}/summary.json",
     conda:
@@ -98,30 +100,31 @@ rule theory_summary:
     shell:
         "python -m rnnlab.theory.summary --q1 {input.q1:q} --forward {input.forward:q}"
         " --addition {input.addition:q} --parallelism {input.parallelism:q}"
-        " --out {output:q} > {log} 2>&1"
+        " --out {output:q} > {log:q} 2>&1"
 
 
 rule theory_figure:
     input:
-        results=f"{THEORY}/{{figure}}.json",
+        # addition -> theory_addition's output, parallelism -> theory_parallelism's.
+        results=lambda wildcards: getattr(rules, f"theory_{wildcards.figure}").output[0],
         font=FONT_MANIFEST,
-        code=code("theory/figures.py", "style/plots.py", "style/persian.py", "style/fonts.py"),
+        code=module_code("rnnlab.theory.figures"),
     output:
         f"{THEORY}/fig_{{figure}}.svg",
     wildcard_constraints:
-        figure="addition|parallelism",
+        figure="|".join(THEORY_FIGURES),
     conda:
         CONDA_ENV
     log:
         "logs/theory_figure/{figure}.log",
     shell:
         "python -m rnnlab.theory.figures {wildcards.figure} --results {input.results:q}"
-        " --font {input.font:q} --out {output:q} > {log} 2>&1"
+        " --font {input.font:q} --out {output:q} > {log:q} 2>&1"
 
 
-REPORT_SUMMARIES["theory"] = f"{THEORY}/summary.json"
-REPORT_FIGURES["q2h_addition"] = f"{THEORY}/fig_addition.svg"
-REPORT_FIGURES["q2i_timing"] = f"{THEORY}/fig_parallelism.svg"
+REPORT_SUMMARIES["theory"] = rules.theory_summary.output[0]
+REPORT_FIGURES["q2h_addition"] = rules.theory_figure.output[0].format(figure="addition")
+REPORT_FIGURES["q2i_timing"] = rules.theory_figure.output[0].format(figure="parallelism")
 FINAL_TARGETS.extend(
-    [f"{THEORY}/summary.json", f"{THEORY}/fig_addition.svg", f"{THEORY}/fig_parallelism.svg"]
+    [rules.theory_summary.output[0], *expand(rules.theory_figure.output[0], figure=THEORY_FIGURES)]
 )

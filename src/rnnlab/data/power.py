@@ -43,7 +43,7 @@ import pandas as pd
 
 from rnnlab.data.sources import require_file, sha256_file
 from rnnlab.errors import RnnlabError
-from rnnlab.runtime import cli, write_json
+from rnnlab.runtime import _atomic_write, cli, write_json
 
 FEATURES = [
     "Global_active_power",
@@ -161,6 +161,42 @@ def read_minutes(path: str | Path, accepted_sha256: list[str]) -> tuple[pd.DataF
     values = frame[FEATURES]
     values.index = pd.DatetimeIndex(stamps)
     return values, found, reader.nbytes
+
+
+def verify_archive(
+    path: str | Path, text_sha256: list[str], archive_sha256: list[str]
+) -> tuple[str, str]:
+    """(sha256, how it was verified) of a power archive, or a clear error.
+
+    The same policy as `prepare`: a known archive file is accepted by its own hash,
+    any other form (the UCI zip, a plain .txt) by the hash of the text it holds.
+    The text is only streamed and hashed here, not parsed.
+    """
+    path = require_file(path, "power consumption file", "power.archive")
+    found = sha256_file(path)
+    if archive_sha256 and found in archive_sha256:
+        return found, "archive sha256"
+    stream, handles = _open_text_stream(path)
+    reader = _HashingReader(stream)
+    try:
+        reader.drain()
+    except (EOFError, OSError, zipfile.BadZipFile, zlib.error) as err:
+        raise RnnlabError(
+            f"cannot read {path}: {err}. The archive is truncated or corrupt: "
+            f"replace it with a good copy."
+        ) from None
+    finally:
+        for handle in handles:
+            handle.close()
+    text = reader.digest.hexdigest()
+    if text_sha256 and text not in text_sha256:
+        raise RnnlabError(
+            f"checksum mismatch for the power consumption text in {path}: expected "
+            f"{' or '.join(text_sha256)}, found {text}. The file is damaged or a "
+            f"different version: replace it with a good copy, or, if you trust it, add "
+            f"its sha256 to `power.sha256`."
+        )
+    return text, "text sha256"
 
 
 @dataclass(frozen=True)
@@ -399,7 +435,18 @@ def _main(argv: list[str] | None) -> int:
     prep.add_argument("--series", required=True, help="output .npz")
     prep.add_argument("--report", required=True, help="output prep.json")
     prep.add_argument("--params", required=True, help="JSON of the power config section")
+    check = sub.add_parser("checksum", help="verify the archive before anything is prepared")
+    check.add_argument("--archive", required=True)
+    check.add_argument("--out", required=True, help="file to write the verified checksum to")
+    check.add_argument("--params", required=True, help="JSON: sha256 and archive_sha256 lists")
     args = parser.parse_args(argv)
+    if args.command == "checksum":
+        accepted = json.loads(args.params)
+        found, how = verify_archive(args.archive, accepted["sha256"], accepted["archive_sha256"])
+        line = f"{found}  {Path(args.archive).name}  ({how})\n"
+        _atomic_write(Path(args.out), lambda p: p.write_text(line, encoding="utf-8"))
+        print(f"power archive {args.archive}: {how} {found} accepted", flush=True)
+        return 0
     cfg = PrepConfig.from_dict(json.loads(args.params))
     arrays, report = prepare(args.archive, cfg)
     Path(args.series).parent.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ Lookup order (the first that works wins, unless the config prefers Noto):
 2. Noto Sans Arabic from the pip package `fontpkg-noto-sans-arabic`.
 3. Neither: one RnnlabError naming both fixes.
 
-The manifest (`resources/fonts/fonts.json`, FONT_MANIFEST in common.smk) names
+The manifest (`resources/fonts/fonts.json`, FONT_MANIFEST in style.smk) names
 the family, the regular and bold files (relative to the manifest when they live
 beside it) and their checksums; figures and the PDF read only the manifest.
 
