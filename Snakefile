@@ -3,6 +3,7 @@
 #   snakemake --cores 2 --configfile config/smoke.yaml   tiny fixture-sized run
 import os
 
+from snakemake.exceptions import WorkflowError
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
@@ -18,6 +19,7 @@ validate(config, os.path.join(workflow.basedir, "workflow", "schemas", "config.s
 # outputs for the default target and the report. report.smk reads every stage's
 # registrations, so it comes last.
 include: "workflow/rules/common.smk"
+include: "workflow/rules/device.smk"
 include: "workflow/rules/style.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/sentiment.smk"
@@ -25,6 +27,10 @@ include: "workflow/rules/probes.smk"
 include: "workflow/rules/forecast.smk"
 include: "workflow/rules/theory.smk"
 include: "workflow/rules/report.smk"
+
+
+if REPORT_REGISTERED != (REPORT_SUMMARIES, REPORT_FIGURES):
+    raise WorkflowError("a stage registered report inputs after report.smk: include it before")
 
 
 rule all:

@@ -13,18 +13,17 @@ import yaml
 from rnnlab.forecast import analysis
 
 sys.path.insert(0, str(Path(__file__).parent))
+from conftest import run_snakemake  # noqa: E402
 from fixtures import write_power_file  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def _snakemake(workdir: Path, config: Path, *targets: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-         "--configfile", str(REPO / "config" / "smoke.yaml"), str(config), "--cores", "2",
-         *targets],
-        capture_output=True, text=True, timeout=600,
-    )
+    # The smoke config, then this test's data on top of it.
+    smoke = REPO / "config" / "smoke.yaml"
+    return run_snakemake(workdir, smoke, "--configfile", str(smoke), str(config), *targets,
+                         check=False)
 
 
 @pytest.mark.slow

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 import sys
 import tarfile
 from pathlib import Path
 
 import matplotlib
 import pytest
+from conftest import run_snakemake
 
 from rnnlab.errors import RnnlabError
 from rnnlab.style import fonts
@@ -128,9 +128,8 @@ def test_font_rule_in_another_directory_reuses_the_repo_tarball(tmp_path):
     cached = repo / "resources" / "fonts" / "vazirmatn-33.0.3.tgz"
     if not cached.exists():
         pytest.skip("the repository has no fetched Vazirmatn tarball (run the font rule once)")
-    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(repo / "Snakefile")]
-    cmd += ["--directory", str(tmp_path), "--cores", "1", "resources/fonts/fonts.json"]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    config = repo / "config" / "config.yaml"
+    done = run_snakemake(tmp_path, config, "resources/fonts/fonts.json", check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     fontset = fonts.load_manifest(tmp_path / "resources" / "fonts" / "fonts.json")
     assert fontset.family == "Vazirmatn" and fontset.bold.name == "Vazirmatn-Bold.ttf"

@@ -1,7 +1,9 @@
 """What a grader relies on: identical results from two runs, and reruns of only what changed.
 
 A second smoke run happens in a copy of the repository's workflow files, so the tests
-can edit a template or the config there without touching the real checkout.
+can edit a template or the config there without touching the real checkout. The copy
+lives in a folder whose path has spaces and Persian letters, and so do its archives:
+every path a rule passes to a shell command must survive that.
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ from rnnlab.verify import Tolerance, compare
 
 COPIED = ["Snakefile", "workflow", "config", "templates", "src", "environment.yml"]
 REPORT_RULES = {"report_html", "report_pdf"}
+# The project folder of the copy: a space and Persian letters (with a ZWNJ) in its path.
+ODD_FOLDER = "پروژه‌های من/rnn lab"
 
 
 @pytest.fixture(scope="module")
 def repo_copy(tmp_path_factory) -> Path:
     """A second, independent smoke run in a copy of the workflow (same config, same data)."""
-    root = tmp_path_factory.mktemp("repo-copy")
+    root = tmp_path_factory.mktemp("repo-copy") / ODD_FOLDER
+    root.mkdir(parents=True)
     for name in COPIED:
         source = REPO / name
         if source.is_dir():
@@ -54,6 +59,15 @@ def test_two_runs_in_separate_directories_give_identical_results(smoke_run, repo
     # machine, see rnnlab.verify) are left out.
     assert compare(first, second, trained=Tolerance(rel=0.0, abs=0.0)) == []
     assert {"imdb", "theory", "q6a", "q7"} <= set(first)
+
+
+def test_a_project_and_archives_under_spaces_and_persian_letters(repo_copy):
+    config = yaml.safe_load((repo_copy / "smoke-config.yaml").read_text())
+    for path in (repo_copy, Path(config["imdb"]["archive"]), Path(config["power"]["archive"])):
+        assert " " in str(path) and "پروژه" in str(path), path
+    assert (repo_copy / "report" / "rnnlab-report.pdf").stat().st_size > 10_000
+    results = load_results(repo_copy)
+    assert set(results["meta"]["data"]) == {"imdb", "power"}
 
 
 def test_no_op_run_does_nothing(repo_copy):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import matplotlib
 import pytest
 import yaml
+from conftest import run_snakemake
 from test_theory_addition import TINY as TINY_ADDITION
 from test_theory_forward import GIVEN
 from test_theory_parallelism import TINY as TINY_PARALLELISM
@@ -38,11 +38,7 @@ def _smoke_config(tmp: Path) -> Path:
 
 
 def _snakemake(tmp: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [
-        sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
-        "--directory", str(tmp), "--configfile", str(_smoke_config(tmp)), "--cores", "2", *args,
-    ]  # fmt: skip
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    return run_snakemake(tmp, _smoke_config(tmp), *args, check=False)
 
 
 def test_rules_are_in_the_dag(tmp_path):

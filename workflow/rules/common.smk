@@ -3,12 +3,37 @@
 # constants and input functions live in the stage's own file.
 import importlib.util
 import json
+import math
 import os
+import re
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
 REPO = workflow.basedir
+
+
+def config_error(key, problem, fix):
+    """Stop before any job runs, naming the config key, what is wrong and the fix."""
+    raise WorkflowError(f"config error at {key}: {problem}; {fix}")
+
+
+def reject_non_finite(value, key="config"):
+    """JSON Schema's `number` admits YAML's .inf and .nan; no setting of ours means either."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            reject_non_finite(item, f"{key}.{name}" if key != "config" else name)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            reject_non_finite(item, f"{key}[{index}]")
+    elif isinstance(value, float) and not math.isfinite(value):
+        config_error(key, f"{value} is not a finite number", "give a finite value")
+
+
+# The schema (validated in the Snakefile) filled every default and checked every
+# range; what it cannot express is checked here and in the stage files, at parse
+# time, so a bad config stops before Snakemake deletes any output.
+reject_non_finite(config)
 RESULTS = "results"
 # Each stage file appends the outputs the default target builds; `final_targets()` returns them.
 FINAL_TARGETS = []
@@ -89,7 +114,7 @@ def local_archive(section, download_target):
     3. else `download_target` under resources/, which the section's download rule fetches.
     """
     cfg = config[section]
-    if cfg.get("archive"):
+    if cfg["archive"]:
         path = repo_path(cfg["archive"])
         if not os.path.exists(path):
             raise WorkflowError(
@@ -102,6 +127,18 @@ def local_archive(section, download_target):
     if os.path.exists(offline):
         return offline
     return download_target
+
+
+def checksum_file(folder, archive):
+    """Where the checksum job of `archive` writes: one file per archive path.
+
+    Snakemake deletes a job's output before running it, and a failed job's after.
+    Were the file shared, trying a wrong archive would delete the good archive's
+    checksum, and putting the good one back would then rerun everything prepared
+    from it; with one file per archive the good one's file is never touched.
+    """
+    tag = re.sub(r"[^\w.-]+", "_", archive).strip("_")
+    return f"{folder}/checksums/{tag}.sha256"
 
 
 def final_targets():

@@ -17,12 +17,20 @@ POWER_CODE = module_code("rnnlab.data.power")
 IMDB_ARCHIVE = local_archive("imdb", IMDB_DOWNLOAD)
 POWER_ARCHIVE = local_archive("power", POWER_DOWNLOAD)
 # Lengths the length-statistics table reports: the configured training lengths.
-IMDB_LENGTHS = sorted(config.get("sentiment", {}).get("lengths") or [config["imdb"]["max_length"]])
+IMDB_LENGTHS = sorted(config["sentiment"]["lengths"])
 if IMDB_LENGTHS[-1] > config["imdb"]["max_length"]:
-    raise ValueError(
+    config_error(
+        "sentiment.lengths",
         f"sentiment lengths {[n for n in IMDB_LENGTHS if n > config['imdb']['max_length']]} "
-        f"exceed imdb.max_length={config['imdb']['max_length']}: "
-        "raise imdb.max_length in the config."
+        f"exceed imdb.max_length={config['imdb']['max_length']}",
+        "raise imdb.max_length in the config",
+    )
+if not math.isclose(sum(config["power"]["split_fractions"].values()), 1.0, abs_tol=1e-9):
+    config_error(
+        "power.split_fractions",
+        f"{config['power']['split_fractions']} sum to "
+        f"{sum(config['power']['split_fractions'].values()):g}, not 1",
+        "make train + val + test = 1 (the homework fixes 0.7/0.15/0.15)",
     )
 
 
@@ -49,7 +57,7 @@ rule imdb_checksum:
         archive=IMDB_ARCHIVE,
         code=SOURCES_CODE,
     output:
-        f"{IMDB}/archive.sha256",
+        checksum_file(IMDB, IMDB_ARCHIVE),
     params:
         sha256_flags=IMDB_SHA256_FLAGS,
     conda:
@@ -64,7 +72,9 @@ rule imdb_checksum:
 rule imdb_parse:
     input:
         archive=IMDB_ARCHIVE,
-        checksum=rules.imdb_checksum.output,
+        # `ancient`: wait for the checksum, but a rerun of it (say, after a wrong
+        # archive was tried and put back) does not make the data stale.
+        checksum=ancient(rules.imdb_checksum.output[0]),
         code=IMDB_CODE,
     output:
         reviews=f"{IMDB}/reviews.csv",
@@ -231,7 +241,7 @@ rule power_checksum:
         archive=POWER_ARCHIVE,
         code=POWER_CODE,
     output:
-        f"{POWER}/archive.sha256",
+        checksum_file(POWER, POWER_ARCHIVE),
     params:
         cfg=as_json({k: config["power"][k] for k in ("sha256", "archive_sha256")}),
     conda:
@@ -246,7 +256,7 @@ rule power_checksum:
 rule power_prepare:
     input:
         archive=POWER_ARCHIVE,
-        checksum=rules.power_checksum.output,
+        checksum=ancient(rules.power_checksum.output[0]),
         code=POWER_CODE,
     output:
         series=f"{POWER}/series.npz",

@@ -27,7 +27,11 @@ FORECAST_SETUP = {k: FORECAST_CFG[k] for k in FORECAST_SETUP_KEYS if k in FORECA
 
 
 if MAIN_LENGTH not in FORECAST_CFG["lengths"]:
-    raise ValueError("forecast.main_length must be one of forecast.lengths in the config.")
+    config_error(
+        "forecast.main_length",
+        f"{MAIN_LENGTH} is not one of forecast.lengths {FORECAST_CFG['lengths']}",
+        "pick one of the trained lengths or add it to forecast.lengths",
+    )
 
 
 # (model, length, seed) of every trained model: (4 architectures x lengths + ablations) x seeds.
@@ -43,6 +47,7 @@ rule forecast_train:
     input:
         series=rules.power_prepare.output.series,
         report=rules.power_prepare.output.report,
+        device=DEVICE_CHECKED,
         code=module_code("rnnlab.forecast.train"),
     output:
         model=f"{FORECAST_RUN}/model.pt",
@@ -124,6 +129,7 @@ rule forecast_gates:
         gru=expand(
             rules.forecast_train.output.model, model="gru", length=MAIN_LENGTH, seed=GATES_SEED
         ),
+        device=DEVICE_CHECKED,
         code=module_code("rnnlab.forecast.gates"),
     output:
         stats=f"{FORECAST}/gates/gates.json",

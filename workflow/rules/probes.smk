@@ -1,19 +1,22 @@
 # Q6-B gradient flow and Q6-C hidden-state dynamics, both on the trained Q6-A runs of
 # length probes.length (200) and training seed probes.run_seed (null = the first seed).
-PROBES_CFG = config.get("probes", {})
-PROBE_LENGTH = PROBES_CFG.get("length", 200)
+PROBES_CFG = config["probes"]
+PROBE_LENGTH = PROBES_CFG["length"]
+# The probed runs' training seed: the configured one; null means the first training seed.
 PROBE_RUN_SEED = (
-    PROBES_CFG["run_seed"] if PROBES_CFG.get("run_seed") is not None else SENTIMENT_SEEDS[0]
+    PROBES_CFG["run_seed"] if PROBES_CFG["run_seed"] is not None else SENTIMENT_SEEDS[0]
 )
 if PROBE_LENGTH not in IMDB_LENGTHS:
-    raise ValueError(
-        f"probes.length={PROBE_LENGTH} is not one of the trained sentiment lengths "
-        f"{IMDB_LENGTHS}: probe a trained length or add it to sentiment.lengths."
+    config_error(
+        "probes.length",
+        f"probes.length={PROBE_LENGTH} is not one of the trained sentiment lengths {IMDB_LENGTHS}",
+        "probe a trained length or add it to sentiment.lengths",
     )
 if PROBE_RUN_SEED not in SENTIMENT_SEEDS:
-    raise ValueError(
-        f"probes.run_seed={PROBE_RUN_SEED} is not one of the training seeds {SENTIMENT_SEEDS}: "
-        "set it to a trained seed (or null for the first one)."
+    config_error(
+        "probes.run_seed",
+        f"probes.run_seed={PROBE_RUN_SEED} is not one of the training seeds {SENTIMENT_SEEDS}",
+        "set it to a trained seed (or null for the first one)",
     )
 PROBE_CHECKPOINTS = dict(
     zip(
@@ -36,15 +39,16 @@ rule probe_gradients:
     input:
         data=rules.imdb_encode.output.encoded,
         checkpoints=list(PROBE_CHECKPOINTS.values()),
+        device=DEVICE_CHECKED,
         code=module_code("rnnlab.probes.gradients"),
     output:
         steps=f"{PROBE_GRADIENTS_DIR}/steps.csv",
         batch=f"{PROBE_GRADIENTS_DIR}/batch.csv",
         summary=f"{PROBE_GRADIENTS_DIR}/summary.json",
     params:
-        cfg=as_json({**PROBES_CFG.get("gradients", {}), "length": PROBE_LENGTH}),
+        cfg=as_json({**PROBES_CFG["gradients"], "length": PROBE_LENGTH}),
         trained=PROBE_TRAINED_ARG,
-    threads: PROBES_CFG.get("threads", 1)
+    threads: PROBES_CFG["threads"]
     conda:
         CONDA_ENV
     resources:
@@ -82,6 +86,7 @@ rule probe_hidden:
     input:
         data=rules.imdb_encode.output.encoded,
         checkpoints=list(PROBE_CHECKPOINTS.values()),
+        device=DEVICE_CHECKED,
         code=module_code("rnnlab.probes.hidden"),
     output:
         norms=f"{PROBE_HIDDEN_DIR}/norms.csv",
@@ -89,9 +94,9 @@ rule probe_hidden:
         summary=f"{PROBE_HIDDEN_DIR}/summary.json",
     params:
         # The training length is only drawn as a marker (beyond it the models extrapolate).
-        cfg=as_json({**PROBES_CFG.get("hidden", {}), "train_length": PROBE_LENGTH}),
+        cfg=as_json({**PROBES_CFG["hidden"], "train_length": PROBE_LENGTH}),
         trained=PROBE_TRAINED_ARG,
-    threads: PROBES_CFG.get("threads", 1)
+    threads: PROBES_CFG["threads"]
     conda:
         CONDA_ENV
     resources:

@@ -7,6 +7,9 @@ import glob
 
 REPORT = "report"
 REPORT_TEMPLATES = from_workdir(os.path.join(REPO, "templates"))
+# What the rules below were built from; the Snakefile checks that nothing was
+# registered after this file was read.
+REPORT_REGISTERED = (dict(REPORT_SUMMARIES), dict(REPORT_FIGURES))
 # The data archives this run read, for the checksums in the appendix.
 REPORT_ARCHIVES = {"imdb": IMDB_ARCHIVE, "power": POWER_ARCHIVE}
 

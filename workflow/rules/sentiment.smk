@@ -3,15 +3,16 @@
 SENTIMENT = f"{RESULTS}/sentiment"
 # One trained run: its checkpoint, metrics and curve live here.
 SENTIMENT_RUN = f"{SENTIMENT}/runs/{{model}}_L{{length}}_s{{seed}}"
-SENTIMENT_CFG = config.get("sentiment", {})
-SENTIMENT_MODELS = SENTIMENT_CFG.get("models", ["rnn", "lstm"])
-# Training seeds: the configured list, else the top-level seed.
-SENTIMENT_SEEDS = SENTIMENT_CFG.get("seeds") or [config["seed"]]
+SENTIMENT_CFG = config["sentiment"]
+SENTIMENT_MODELS = SENTIMENT_CFG["models"]
+# Training seeds: the configured list; null means the top-level seed.
+SENTIMENT_SEEDS = SENTIMENT_CFG["seeds"] if SENTIMENT_CFG["seeds"] is not None else [config["seed"]]
 
 
 rule sentiment_train:
     input:
         data=rules.imdb_encode.output.encoded,
+        device=DEVICE_CHECKED,
         code=module_code("rnnlab.sentiment.train"),
     output:
         best=f"{SENTIMENT_RUN}/best.pt",
@@ -24,10 +25,10 @@ rule sentiment_train:
     params:
         # Shared hyper-parameters only; model, length and seed come from the wildcards,
         # so adding a length or a seed trains just the new runs.
-        hyper=as_json(SENTIMENT_CFG.get("hyper", {})),
+        hyper=as_json(SENTIMENT_CFG["hyper"]),
         device=config["device"],
         out_dir=lambda wildcards, output: os.path.dirname(output.best),
-    threads: SENTIMENT_CFG.get("threads", 1)
+    threads: SENTIMENT_CFG["threads"]
     conda:
         CONDA_ENV
     resources:
