@@ -9,7 +9,14 @@ from torch import nn
 
 from rnnlab.errors import RnnlabError
 from rnnlab.forecast import gates
-from rnnlab.forecast.models import ABLATIONS, MODELS, Forecaster, MaskedLSTM
+from rnnlab.forecast.models import (
+    ABLATIONS,
+    MODELS,
+    SATURATING_BIAS,
+    FixedGateLSTM,
+    Forecaster,
+    MaskedLSTM,
+)
 
 
 def test_masked_lstm_without_fixed_gates_equals_nn_lstm() -> None:
@@ -125,3 +132,65 @@ def test_window_story_locates_the_forget_dip_against_the_jump() -> None:
     assert story["jump_step"] == 11 and story["forget_min_step"] == 13
     assert story["min_to_jump_steps"] == 2
     assert story["forget_at_jump"] == pytest.approx(0.9)
+
+
+@pytest.mark.parametrize("variant", ["lstm_forget_only", "lstm_input_only"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_fused_ablation_equals_the_masked_python_cell(variant: str, dtype: torch.dtype) -> None:
+    torch.manual_seed(4)
+    fused = FixedGateLSTM(5, 8, 2, ABLATIONS[variant]).to(dtype)
+    reference = MaskedLSTM(5, 8, 2, ABLATIONS[variant]).to(dtype)
+    reference.load_state_dict(fused.state_dict())  # same names and layout
+    x = torch.randn(6, 13, 5, dtype=dtype)
+    out, (h, c) = fused(x)
+    out_ref, (h_ref, c_ref) = reference(x)
+    tol = 1e-5 if dtype == torch.float32 else 1e-12
+    assert torch.allclose(out, out_ref, atol=tol)
+    assert torch.allclose(h, h_ref, atol=tol) and torch.allclose(c, c_ref, atol=tol)
+    # The saturated gate is exactly 1, not merely close.
+    assert torch.sigmoid(torch.tensor(SATURATING_BIAS, dtype=dtype)) == 1
+    (out**2).sum().backward()
+    (out_ref**2).sum().backward()
+    ref_grads = dict(reference.named_parameters())
+    for name, p in fused.named_parameters():
+        keep = fused.gate_mask.bool()
+        assert torch.allclose(p.grad[keep], ref_grads[name].grad[keep], atol=tol * 10)
+        assert torch.all(p.grad[~keep] == 0)  # fixed rows never get a gradient
+
+
+@pytest.mark.parametrize("variant", ["lstm_forget_only", "lstm_input_only"])
+def test_fixed_gates_stay_fixed_through_adam_training(variant: str) -> None:
+    torch.manual_seed(5)
+    model = Forecaster(variant, 3, 6, 2)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    optimiser = torch.optim.Adam(model.parameters(), lr=0.05)
+    for _ in range(5):
+        optimiser.zero_grad()
+        loss = ((model(torch.randn(8, 10, 3)) - 1) ** 2).mean()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimiser.step()
+    keep = model.rnn.gate_mask.bool()
+    after = model.state_dict()
+    for name in before:
+        if name.startswith("rnn."):
+            assert torch.equal(before[name][~keep], after[name][~keep])
+            assert not torch.equal(before[name][keep], after[name][keep])
+    # A trained variant reloads as a plain nn.LSTM state dict and still has its gates at 1.
+    reference = MaskedLSTM(3, 6, 2)
+    reference.load_state_dict({k[4:]: v for k, v in after.items() if k.startswith("rnn.")})
+    _, _, trace = reference(torch.randn(2, 4, 3), return_gates=True)
+    for layer in trace:
+        for gate in ABLATIONS[variant]:
+            assert torch.all(layer[gate] == 1)
+
+
+def test_fused_ablation_keeps_the_nn_lstm_initialisation_outside_fixed_rows() -> None:
+    torch.manual_seed(6)
+    plain = nn.LSTM(7, 16, num_layers=2, batch_first=True)
+    torch.manual_seed(6)
+    fused = FixedGateLSTM(7, 16, 2, ABLATIONS["lstm_input_only"])
+    keep = fused.gate_mask.bool()
+    for name, p in plain.named_parameters():
+        assert torch.equal(p[keep], getattr(fused, name)[keep])
+    assert isinstance(Forecaster("lstm_input_only", 7).rnn, nn.LSTM)  # the fused kernel

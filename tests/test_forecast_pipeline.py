@@ -46,21 +46,24 @@ def test_q7_pipeline_on_a_tiny_series(tmp_path: Path) -> None:
     assert sorted(summary["e"]["ranking"]) == sorted(analysis.ABLATION_VARIANTS)
     assert summary["b"]["deviation"]["lstm"] < 1e-4
     assert set(summary["b"]["chosen"]) == {"calm", "peak", "typical"}
+    assert summary["n_seeds"] == 2 and summary["train_subsample"] == 1
     for model, row in summary["a"]["rows"].items():
-        assert row["mse"] > 0 and row["epoch_seconds"] > 0, model
-    for rule in ("power_prepare", "forecast_gates"):
+        assert row["mse"]["mean"] > 0 and len(row["mse"]["values"]) == 2, model
+    assert set(summary["a"]["baselines"]) == {"persistence", "seasonal_naive", "ridge"}
+    assert summary["claims"]["q7.a.lstm_vs_ridge"]["kind"] == "paired_errors"
+    for rule in ("power_prepare", "forecast_gates", "forecast_baselines"):
         assert (tmp_path / "benchmarks" / f"{rule}.tsv").exists()
-    assert (tmp_path / "benchmarks" / "forecast_train" / "lstm_L12.tsv").exists()
-    assert not list((tmp_path / "results" / "forecast" / "resume").glob("*.pt"))
+    assert (tmp_path / "benchmarks" / "forecast_train" / "lstm_L12_s1.tsv").exists()
 
-    # Nothing to do on a rerun; a new seed reruns the training, not the data preparation.
+    # Nothing to do on a rerun; a new seed trains only its own runs, not the data preparation.
     again = _snakemake(tmp_path, config, target, "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
     config.write_text(yaml.safe_dump({"power": {"archive": str(archive), "sha256": [sha]},
-                                      "forecast": {"seed": 1}}))
+                                      "forecast": {"seeds": [0, 1, 2]}}))
     dry = _snakemake(tmp_path, config, target, "-n")
     out = dry.stdout + dry.stderr
     assert "forecast_train" in out and "power_prepare" not in out
+    assert "lstm_L12_s2" in out
 
 
 def test_a_wrong_archive_path_fails_with_the_config_key(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ import importlib.util
 import json
 import math
 import os
+import re
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -126,6 +127,18 @@ def local_archive(section, download_target):
     if os.path.exists(offline):
         return offline
     return download_target
+
+
+def checksum_file(folder, archive):
+    """Where the checksum job of `archive` writes: one file per archive path.
+
+    Snakemake deletes a job's output before running it, and a failed job's after.
+    Were the file shared, trying a wrong archive would delete the good archive's
+    checksum, and putting the good one back would then rerun everything prepared
+    from it; with one file per archive the good one's file is never touched.
+    """
+    tag = re.sub(r"[^\w.-]+", "_", archive).strip("_")
+    return f"{folder}/checksums/{tag}.sha256"
 
 
 def final_targets():

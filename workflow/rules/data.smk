@@ -57,7 +57,7 @@ rule imdb_checksum:
         archive=IMDB_ARCHIVE,
         code=SOURCES_CODE,
     output:
-        f"{IMDB}/archive.sha256",
+        checksum_file(IMDB, IMDB_ARCHIVE),
     params:
         sha256_flags=IMDB_SHA256_FLAGS,
     conda:
@@ -246,7 +246,7 @@ rule power_checksum:
         archive=POWER_ARCHIVE,
         code=POWER_CODE,
     output:
-        f"{POWER}/archive.sha256",
+        checksum_file(POWER, POWER_ARCHIVE),
     params:
         cfg=as_json({k: config["power"][k] for k in ("sha256", "archive_sha256")}),
     conda:

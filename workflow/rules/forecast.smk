@@ -1,5 +1,6 @@
 # Q7: household power forecasting. Prepared series (data.smk) -> one training job per
-# (model, window length) -> gate analysis -> summary.json -> figures.
+# (model, window length, seed) -> baselines on the same test targets -> gate analysis
+# -> summary.json with claims -> figures.
 FORECAST = f"{RESULTS}/forecast"
 FORECAST_CFG = config["forecast"]
 FORECAST_ARCHS = ["rnn", "lstm", "gru", "bilstm"]
@@ -10,15 +11,21 @@ FORECAST_FIGURES = ["curves", "forecast", "lengths", "ablation",
 MAIN_LENGTH = FORECAST_CFG["main_length"]
 # Test targets shared by every length: each run is evaluated on the longest window's targets.
 COMMON_LENGTH = max(FORECAST_CFG["lengths"])
+# Every Q7 model is trained with each of these seeds (`forecast.seeds`; null means the
+# one `forecast.seed`). Gates and the forecast figure read the first seed's models.
+FORECAST_SEEDS = FORECAST_CFG["seeds"] or [FORECAST_CFG["seed"]]
+GATES_SEED = FORECAST_SEEDS[0]
 # One trained run: its model, metrics and test predictions live here, and its resume
 # state `last.pt` (rnnlab.training; not an output, so Snakemake never deletes it: a
 # killed job resumes from it, and it cannot go stale).
-FORECAST_RUN = f"{FORECAST}/runs/{{model}}_L{{length}}"
+FORECAST_RUN = f"{FORECAST}/runs/{{model}}_L{{length}}_s{{seed}}"
 # Shared training settings: every run depends on them (and the summary records them).
+# The stopping and schedule keys are the engine's (rnnlab.training.Settings).
 FORECAST_SETUP_KEYS = (
-    "hidden", "layers", "max_epochs", "patience", "min_delta", "lr_schedule", "batch_size",
-    "lr", "grad_clip", "seed",
+    "hidden", "layers", "batch_size", "lr", "grad_clip", "max_epochs", "patience",
+    "min_delta", "lr_schedule",
 )  # fmt: skip
+FORECAST_SETUP = {k: FORECAST_CFG[k] for k in FORECAST_SETUP_KEYS}
 
 
 if MAIN_LENGTH not in FORECAST_CFG["lengths"]:
@@ -29,9 +36,12 @@ if MAIN_LENGTH not in FORECAST_CFG["lengths"]:
     )
 
 
-# (model, length) of every trained model: 4 architectures x lengths + ablations.
-FORECAST_RUNS = [(m, n) for m in FORECAST_ARCHS for n in FORECAST_CFG["lengths"]] + [
-    (m, MAIN_LENGTH) for m in FORECAST_ABLATIONS
+# (model, length, seed) of every trained model: (4 architectures x lengths + ablations) x seeds.
+FORECAST_RUNS = [
+    (m, n, s)
+    for m, n in [(m, n) for m in FORECAST_ARCHS for n in FORECAST_CFG["lengths"]]
+    + [(m, MAIN_LENGTH) for m in FORECAST_ABLATIONS]
+    for s in FORECAST_SEEDS
 ]
 
 
@@ -70,13 +80,15 @@ rule forecast_train:
     wildcard_constraints:
         model="|".join(FORECAST_ARCHS + FORECAST_ABLATIONS),
         length=r"\d+",
+        seed=r"\d+",
     params:
         # Only what this one run depends on (not the list of lengths, not other models).
         cfg=lambda wildcards: as_json(
-            {k: FORECAST_CFG[k] for k in FORECAST_SETUP_KEYS}
+            FORECAST_SETUP
             | {
                 "model": wildcards.model,
                 "length": int(wildcards.length),
+                "seed": int(wildcards.seed),
                 "common_length": COMMON_LENGTH,
                 "device": config["device"],
             }
@@ -90,21 +102,57 @@ rule forecast_train:
         runtime=90,
         gpu=JOB_GPUS,
     log:
-        "logs/forecast_train/{model}_L{length}.log",
+        "logs/forecast_train/{model}_L{length}_s{seed}.log",
     benchmark:
-        "benchmarks/forecast_train/{model}_L{length}.tsv"
+        "benchmarks/forecast_train/{model}_L{length}_s{seed}.tsv"
     shell:
+        # The run folder keeps the engine's resume state until the outputs are written.
         "python -m rnnlab.forecast.train --series {input.series:q} --prep {input.report:q}"
         " --out-dir {params.out_dir:q} --params {params.cfg:q}"
         " --threads {threads} > {log:q} 2>&1"
+
+
+rule forecast_baselines:
+    input:
+        series=rules.power_prepare.output.series,
+        report=rules.power_prepare.output.report,
+        code=module_code("rnnlab.forecast.baselines"),
+    output:
+        stats=f"{FORECAST}/baselines/baselines.json",
+        errors=f"{FORECAST}/baselines/errors.npz",
+    params:
+        cfg=as_json(
+            {
+                "lengths": FORECAST_CFG["lengths"],
+                "resolution_minutes": config["power"]["resolution_minutes"],
+            }
+        ),
+    threads: 1
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    log:
+        "logs/forecast_baselines.log",
+    benchmark:
+        "benchmarks/forecast_baselines.tsv"
+    shell:
+        "python -m rnnlab.forecast.baselines --series {input.series:q} --prep {input.report:q}"
+        " --params {params.cfg:q} --out-json {output.stats:q} --out-npz {output.errors:q}"
+        " > {log:q} 2>&1"
 
 
 rule forecast_gates:
     input:
         series=rules.power_prepare.output.series,
         report=rules.power_prepare.output.report,
-        lstm=expand(rules.forecast_train.output.model, model="lstm", length=MAIN_LENGTH),
-        gru=expand(rules.forecast_train.output.model, model="gru", length=MAIN_LENGTH),
+        lstm=expand(
+            rules.forecast_train.output.model, model="lstm", length=MAIN_LENGTH, seed=GATES_SEED
+        ),
+        gru=expand(
+            rules.forecast_train.output.model, model="gru", length=MAIN_LENGTH, seed=GATES_SEED
+        ),
         device=DEVICE_CHECKED,
         code=module_code("rnnlab.forecast.gates"),
     output:
@@ -135,8 +183,16 @@ rule forecast_summary:
     input:
         prep=rules.power_prepare.output.report,
         gates=rules.forecast_gates.output.stats,
+        baselines=rules.forecast_baselines.output.stats,
+        baseline_errors=rules.forecast_baselines.output.errors,
         metrics=[
-            rules.forecast_train.output.metrics.format(model=m, length=n) for m, n in FORECAST_RUNS
+            rules.forecast_train.output.metrics.format(model=m, length=n, seed=s)
+            for m, n, s in FORECAST_RUNS
+        ],
+        # Read beside each metrics.json (paired tests on the same test targets).
+        predictions=[
+            rules.forecast_train.output.predictions.format(model=m, length=n, seed=s)
+            for m, n, s in FORECAST_RUNS
         ],
         code=module_code("rnnlab.forecast.analysis"),
     output:
@@ -148,15 +204,19 @@ rule forecast_summary:
         ),
     params:
         metrics=lambda wildcards, input: flags("--metrics", input.metrics),
-        setup=as_json(
-            {k: FORECAST_CFG[k] for k in FORECAST_SETUP_KEYS} | {"main_length": MAIN_LENGTH}
-        ),
+        setup=as_json(FORECAST_SETUP | {"main_length": MAIN_LENGTH, "seeds": FORECAST_SEEDS}),
     conda:
         CONDA_ENV
+    resources:
+        mem_mb=2000,
+        runtime=15,
     log:
         "logs/forecast_summary.log",
+    benchmark:
+        "benchmarks/forecast_summary.tsv"
     shell:
         "python -m rnnlab.forecast.analysis --prep {input.prep:q} --gates {input.gates:q}"
+        " --baselines {input.baselines:q} --baseline-errors {input.baseline_errors:q}"
         " {params.metrics:q} --setup {params.setup:q} --out {output.summary:q} > {log:q} 2>&1"
 
 
@@ -165,8 +225,12 @@ rule forecast_figures:
         summary=rules.forecast_summary.output.summary,
         gates=rules.forecast_gates.output.arrays,
         predictions=expand(
-            rules.forecast_train.output.predictions, model=FORECAST_ARCHS, length=MAIN_LENGTH
+            rules.forecast_train.output.predictions,
+            model=FORECAST_ARCHS,
+            length=MAIN_LENGTH,
+            seed=GATES_SEED,
         ),
+        baseline_errors=rules.forecast_baselines.output.errors,
         font=FONT_MANIFEST,
         code=module_code("rnnlab.forecast.figures"),
     output:
@@ -194,7 +258,8 @@ rule forecast_figures:
         "benchmarks/forecast_figures.tsv"
     shell:
         "python -m rnnlab.forecast.figures --summary {input.summary:q} --gates {input.gates:q}"
-        " --font {input.font:q} {params.predictions:q} --out-dir {params.out_dir:q} > {log:q} 2>&1"
+        " --font {input.font:q} {params.predictions:q} --baseline-errors {input.baseline_errors:q}"
+        " --out-dir {params.out_dir:q} > {log:q} 2>&1"
 
 
 REPORT_SUMMARIES["q7"] = rules.forecast_summary.output.summary

@@ -9,11 +9,19 @@ refuses to report gates that do not reproduce them.
 
 What is measured (all on the unit-mean gate value of a layer at each step, since
 units of two separately trained networks do not correspond one to one):
-- correlation of GRU update z with LSTM forget f and with LSTM input i, and of
-  GRU reset r with f, over every (test window, step) pair;
+- per gate and layer: mean, range (min..max over every window and step) and the
+  temporal spread (sd over a window's steps, averaged over windows, and its maximum):
+  how much a gate actually moves, which the figures' colour scales follow;
+- correlation of GRU update z with LSTM forget f (and of 1 - z with LSTM input i),
+  raw and partial: both gates also follow the input level, so the partial correlation
+  removes the level x_t (target feature, standardised) from both by least squares
+  first; 95% intervals by a bootstrap over windows (BOOTSTRAP resamples, seeded);
+- "moments of remembering" (REMEMBER_RULE): steps where the LSTM keeps its memory and
+  writes little, f̄_t - ī_t in the top REMEMBER_SHARE of all (window, step) pairs of
+  the layer; the input level and its one-step change there against elsewhere, with
+  bootstrap intervals over windows, and their share at night;
 - forget "drops": the 10% of steps of each window where the LSTM's mean forget gate
-  is lowest, and how large the input's change |x_t - x_{t-1}| (target
-  feature, standardised) is there compared with the other steps.
+  is lowest, and how large the input's change |x_t - x_{t-1}| is there.
 """
 
 from __future__ import annotations
@@ -32,6 +40,17 @@ from rnnlab.forecast.train import load_model
 from rnnlab.runtime import cli, save_npz, set_threads, write_json
 
 TOLERANCE = 1e-4
+#: Bootstrap resamples (over windows) of the partial correlations and remembering contrasts.
+BOOTSTRAP = 1000
+#: Share of a layer's (window, step) pairs that count as moments of remembering.
+REMEMBER_SHARE = 0.1
+REMEMBER_RULE = ("a step is a moment of remembering when the LSTM layer's unit-mean forget gate "
+                 "minus its unit-mean input gate is in the top 10% of all test (window, step) "
+                 "pairs of that layer")
+#: Hours counted as night in the remembering statistics [start, end).
+NIGHT_HOURS = (0, 6)
+GATE_KEYS = (("lstm", "input"), ("lstm", "forget"), ("lstm", "output"), ("gru", "update"),
+             ("gru", "reset"))
 
 
 def lstm_trace(lstm: nn.LSTM, x: torch.Tensor) -> list[dict[str, torch.Tensor]]:
@@ -135,6 +154,74 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> float | None:
     return float(np.corrcoef(a, b)[0, 1])
 
 
+def gate_ranges(mean: np.ndarray) -> dict[str, float]:
+    """How much a unit-mean gate [N, T] moves: level, range and temporal spread."""
+    spread = mean.std(axis=1)
+    return {"mean": float(mean.mean()), "min": float(mean.min()), "max": float(mean.max()),
+            "range": float(mean.max() - mean.min()), "temporal_spread": float(spread.mean()),
+            "temporal_spread_max": float(spread.max())}
+
+
+def partial_corr(a: np.ndarray, b: np.ndarray, control: np.ndarray) -> float | None:
+    """Pearson correlation of a and b after removing a linear fit on `control` from both."""
+    design = np.c_[np.ones(control.size), control.ravel().astype(np.float64)]
+
+    def residual(v: np.ndarray) -> np.ndarray:
+        v = v.ravel().astype(np.float64)
+        coef, *_ = np.linalg.lstsq(design, v, rcond=None)
+        return v - design @ coef
+
+    return _pearson(residual(a), residual(b))
+
+
+def _bootstrap(stat_fn: Any, n_windows: int, seed: int) -> list[float] | None:
+    """Percentile 95% interval of stat_fn(rows) over windows resampled with replacement."""
+    rng = np.random.default_rng(seed)
+    values = [stat_fn(rng.integers(0, n_windows, n_windows)) for _ in range(BOOTSTRAP)]
+    values = [v for v in values if v is not None and np.isfinite(v)]
+    if not values:
+        return None
+    return [float(np.quantile(values, 0.025)), float(np.quantile(values, 0.975))]
+
+
+def partial_stats(a: np.ndarray, b: np.ndarray, level: np.ndarray, seed: int) -> dict[str, Any]:
+    """Raw and level-controlled correlation of two [N, T] gate series, with a window bootstrap."""
+    return {"raw": _pearson(a, b), "r": partial_corr(a, b, level),
+            "ci95": _bootstrap(lambda rows: partial_corr(a[rows], b[rows], level[rows]),
+                               len(a), seed)}
+
+
+def remember_moments(forget: np.ndarray, inp: np.ndarray) -> np.ndarray:
+    """REMEMBER_RULE as a boolean [N, T] mask."""
+    score = forget - inp
+    return score >= np.quantile(score, 1 - REMEMBER_SHARE)
+
+
+def remember_stats(moments: np.ndarray, level: np.ndarray, hours: np.ndarray | None,
+                   seed: int) -> dict[str, Any]:
+    """Input level and one-step change at moments of remembering against elsewhere."""
+    change = np.abs(np.diff(level, axis=1, prepend=level[:, :1]))
+
+    def diff(values: np.ndarray, rows: np.ndarray) -> float | None:
+        m, v = moments[rows][:, 1:], values[rows][:, 1:]
+        if m.all() or not m.any():
+            return None
+        return float(v[m].mean() - v[~m].mean())
+
+    every = np.arange(len(level))
+    out: dict[str, Any] = {"rule": REMEMBER_RULE, "share": float(moments.mean())}
+    for key, values in (("level_diff", level), ("change_diff", change)):
+        out[key] = {"value": diff(values, every),
+                    "ci95": _bootstrap(lambda rows, v=values: diff(v, rows), len(level), seed)}
+    out["level_at"] = float(level[moments].mean())
+    out["level_elsewhere"] = float(level[~moments].mean())
+    if hours is not None:
+        night = (hours >= NIGHT_HOURS[0]) & (hours < NIGHT_HOURS[1])
+        out["night_share_at"] = float(night[moments].mean())
+        out["night_share_all"] = float(night.mean())
+    return out
+
+
 def forget_drop_stats(forget_mean: np.ndarray, x_target: np.ndarray) -> dict[str, Any]:
     """How the input moves where the mean forget gate drops ([N, T] arrays).
 
@@ -183,7 +270,8 @@ def _window_story(forget: np.ndarray, series: np.ndarray) -> dict[str, Any]:
 
 
 def analyse(lstm_model: nn.Module, gru_model: nn.Module, x: np.ndarray, target_index: int,
-            seed: int, sample: int) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, int]]:
+            seed: int, sample: int, hours: np.ndarray | None = None
+            ) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, int]]:
     """Gate statistics over (up to `sample`) test windows and the three chosen windows' gates."""
     lstm, gru = lstm_model.rnn, gru_model.rnn
     if not isinstance(lstm, nn.LSTM) or not isinstance(gru, nn.GRU):
@@ -203,12 +291,26 @@ def analyse(lstm_model: nn.Module, gru_model: nn.Module, x: np.ndarray, target_i
             f"recomputed gates do not reproduce the modules' outputs (max deviation "
             f"{deviation}); the trace code and torch's RNN equations disagree."
         )
-    stats: dict[str, Any] = {"deviation": deviation, "windows_used": len(rows), "layers": []}
+    stats: dict[str, Any] = {"deviation": deviation, "windows_used": len(rows), "layers": [],
+                             "remember_rule": REMEMBER_RULE, "bootstrap": BOOTSTRAP}
+    level = x_target[rows].astype(np.float64)
+    arrays: dict[str, np.ndarray] = {}
     for k in range(len(lt)):
         mean = {name: lt[k][name].mean(dim=2).numpy() for name in ("input", "forget", "output")}
         mean |= {name: gt[k][name].mean(dim=2).numpy() for name in ("update", "reset")}
+        moments = remember_moments(mean["forget"], mean["input"])
+        for j, name in enumerate(chosen):
+            arrays[f"{name}_l{k + 1}_remember"] = moments[j]
         stats["layers"].append({
             "layer": k + 1,
+            "gates": {f"{net}_{gate}": gate_ranges(mean[gate]) for net, gate in GATE_KEYS},
+            "partial": {
+                "update_forget": partial_stats(mean["update"], mean["forget"], level, seed + 2),
+                "one_minus_update_input": partial_stats(1 - mean["update"], mean["input"],
+                                                        level, seed + 3),
+            },
+            "remember": remember_stats(moments, level,
+                                       None if hours is None else hours[rows], seed + 4),
             "mean_level": {n: float(v.mean()) for n, v in mean.items()},
             "corr": {
                 "update_forget": _pearson(mean["update"], mean["forget"]),
@@ -226,7 +328,6 @@ def analyse(lstm_model: nn.Module, gru_model: nn.Module, x: np.ndarray, target_i
             "windows": {name: _window_story(mean["forget"][j], x_target[rows[j]])
                         for j, name in enumerate(chosen)},
         })
-    arrays: dict[str, np.ndarray] = {}
     for j, name in enumerate(chosen):
         for k in range(len(lt)):
             for gate in ("input", "forget", "output"):
@@ -254,8 +355,10 @@ def _main(argv: list[str] | None) -> int:
     targets = window_targets(series, "test", length, common_length=int(cfg["common_length"]))
     x, _ = windows_for(series, targets, length)
     lstm, gru = load_model(args.lstm), load_model(args.gru)
+    steps = targets[:, None] + np.arange(-length, 0)[None, :]
+    hours = (series.stamps[steps] // 3_600_000_000_000) % 24
     stats, arrays, chosen = analyse(lstm, gru, x, series.target_index, int(cfg["seed"]),
-                                    int(cfg["sample"]))
+                                    int(cfg["sample"]), hours=hours)
     scale, offset = series.target_std, series.target_mean
     stats["chosen"] = {}
     for name, row in chosen.items():
