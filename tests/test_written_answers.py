@@ -514,6 +514,8 @@ def test_prose_reads_the_keys_the_producers_write(tmp_path: Path, math_dir: Path
             "label": [0] * 30 + [1] * 30,
             "step": list(range(1, 31)) * 2,
             "h_norm": [2.0 + 0.01 * s for s in range(30)] * 2,
+            "h_step": [0.05] * 60,
+            "h_cos": [0.99] * 60,
             "saturated_share": [0.3] * 60,
             "c_norm": [float("nan")] * 60,
         }

@@ -339,7 +339,9 @@ def build_summary(prep: dict[str, Any], runs: Runs, baselines: dict[str, Any],
             "minute_rows", "missing_rows", "missing_row_share", "absent_minutes", "first", "last",
             "resolution_minutes", "min_coverage", "max_gap_steps", "steps", "missing_steps",
             "interpolated_steps", "unfilled_steps", "splits", "target", "target_std",
-            "target_mean", "features", "text_sha256") if k in prep},
+            "target_mean", "features", "text_sha256") if k in prep}
+        # The template's unit word: "hour" when one step is an hour.
+        | {"hourly": prep.get("resolution_minutes") == 60},
         "setup": setup,
         "n_seeds": ev.n_seeds,
         "train_subsample": 1,
