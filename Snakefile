@@ -39,6 +39,6 @@ if REPORT_REGISTERED != (REPORT_SUMMARIES, REPORT_FIGURES):
 
 
 rule all:
+    default_target: True
     input:
         final_targets(),
-    default_target: True

@@ -20,8 +20,16 @@ from rnnlab.data.power import load_series, window_targets, windows_for
 from rnnlab.forecast.models import Forecaster
 
 
-def run(series, model_name: str, length: int, lr: float, decay: float, passes: int,
-        seed: int = 0, batch: int = 128) -> dict:
+def run(
+    series,
+    model_name: str,
+    length: int,
+    lr: float,
+    decay: float,
+    passes: int,
+    seed: int = 0,
+    batch: int = 128,
+) -> dict:
     torch.manual_seed(seed)
     x_tr, y_tr = windows_for(series, window_targets(series, "train", length), length)
     x_va, y_va = windows_for(series, window_targets(series, "val", length), length)
@@ -37,23 +45,40 @@ def run(series, model_name: str, length: int, lr: float, decay: float, passes: i
         gen = torch.Generator().manual_seed(seed * 100_003 + epoch + 1)
         order = torch.randperm(len(x_tr), generator=gen).numpy()
         for s in range(0, len(order), batch):
-            sel = order[s:s + batch]
+            sel = order[s : s + batch]
             opt.zero_grad()
-            loss = nn.functional.mse_loss(model(torch.from_numpy(x_tr[sel])),
-                                          torch.from_numpy(y_tr[sel]))
+            loss = nn.functional.mse_loss(
+                model(torch.from_numpy(x_tr[sel])), torch.from_numpy(y_tr[sel])
+            )
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
         sched.step()
         model.eval()
         with torch.no_grad():
-            pred = torch.cat([model(xv[i:i + 1024]) for i in range(0, len(xv), 1024)]).numpy()
+            pred = torch.cat([model(xv[i : i + 1024]) for i in range(0, len(xv), 1024)]).numpy()
         curve.append(float(np.mean((pred - y_va) ** 2)))
         cpu.append(time.process_time() - tick)
-        print(model_name, length, lr, decay, epoch + 1, round(curve[-1], 4),
-              round(cpu[-1], 1), flush=True)
-    return {"model": model_name, "length": length, "lr": lr, "decay": decay, "seed": seed,
-            "val_curve": curve, "cpu_per_pass": cpu, "persistence_val": pers}
+        print(
+            model_name,
+            length,
+            lr,
+            decay,
+            epoch + 1,
+            round(curve[-1], 4),
+            round(cpu[-1], 1),
+            flush=True,
+        )
+    return {
+        "model": model_name,
+        "length": length,
+        "lr": lr,
+        "decay": decay,
+        "seed": seed,
+        "val_curve": curve,
+        "cpu_per_pass": cpu,
+        "persistence_val": pers,
+    }
 
 
 def main() -> None:

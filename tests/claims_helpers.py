@@ -53,9 +53,7 @@ FIGURES = (
 )  # fmt: skip
 
 
-def render_section(
-    name: str, results: dict[str, Any], figures: tuple[str, ...] = FIGURES
-) -> str:
+def render_section(name: str, results: dict[str, Any], figures: tuple[str, ...] = FIGURES) -> str:
     """The HTML of one section template rendered with ``results`` as ``r``."""
     registered = {fid: f"/tmp/{fid}.svg" for fid in figures}
     env = make_environment(

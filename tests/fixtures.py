@@ -111,8 +111,14 @@ def make_imdb_archive(
     return path
 
 
-def write_power_file(path: Path, minutes: int = 1440, missing: tuple[tuple[int, int], ...] = (),
-                     start: str = "2006-12-16 17:24:00", seed: int = 0, form: str = "gz") -> str:
+def write_power_file(
+    path: Path,
+    minutes: int = 1440,
+    missing: tuple[tuple[int, int], ...] = (),
+    start: str = "2006-12-16 17:24:00",
+    seed: int = 0,
+    form: str = "gz",
+) -> str:
     """A synthetic file in the UCI format (CRLF, `;`, d/m/yyyy, `?` rows); returns the text sha256.
 
     `missing` holds half-open minute ranges written as `?` rows, like the real file
@@ -134,8 +140,15 @@ def write_power_file(path: Path, minutes: int = 1440, missing: tuple[tuple[int, 
             lines.append(f"{date};{clock};?;?;?;?;?;?;")
             continue
         a = active[k]
-        values = [a, 0.1 + 0.05 * rng.random(), 240 + rng.standard_normal(), a * 4.2,
-                  float(rng.integers(0, 3)), float(rng.integers(0, 2)), float(rng.integers(0, 18))]
+        values = [
+            a,
+            0.1 + 0.05 * rng.random(),
+            240 + rng.standard_normal(),
+            a * 4.2,
+            float(rng.integers(0, 3)),
+            float(rng.integers(0, 2)),
+            float(rng.integers(0, 18)),
+        ]
         lines.append(f"{date};{clock};" + ";".join(f"{v:.3f}" for v in values))
     text = ("\r\n".join(lines) + "\r\n").encode("ascii")
     if form == "gz":

@@ -42,11 +42,20 @@ def fake_metrics(model: str, length: int, seed: int, acc: float, **extra) -> dic
         "parameters": 100 if model == "rnn" else 400,
         "truncated_share": 0.5 if length == 50 else 0.1,
         "truncation": "head",
-        "hyper": {"embed_dim": 8, "hidden_size": 8, "dropout": 0.3, "batch_size": 16,
-                  "eval_batch_size": 64, "lr": 0.003,
-                  "lr_schedule": {"kind": "exponential", "decay": 0.8}, "grad_clip": 1.0,
-                  "max_epochs": 10, "patience": 2, "bucket_pool": 4,
-                  "sparse_embedding": True},
+        "hyper": {
+            "embed_dim": 8,
+            "hidden_size": 8,
+            "dropout": 0.3,
+            "batch_size": 16,
+            "eval_batch_size": 64,
+            "lr": 0.003,
+            "lr_schedule": {"kind": "exponential", "decay": 0.8},
+            "grad_clip": 1.0,
+            "max_epochs": 10,
+            "patience": 2,
+            "bucket_pool": 4,
+            "sparse_embedding": True,
+        },
         "n_train": 10,
         "n_val": 2,
         "n_test": N_TEST,
@@ -58,8 +67,9 @@ def fake_metrics(model: str, length: int, seed: int, acc: float, **extra) -> dic
     return metrics
 
 
-def write_run(root: Path, model: str, length: int, seed: int, acc: float, shift: int = 0,
-              **extra) -> tuple[Path, Path]:
+def write_run(
+    root: Path, model: str, length: int, seed: int, acc: float, shift: int = 0, **extra
+) -> tuple[Path, Path]:
     """One run directory; returns (metrics.json, predictions.npz)."""
     run = root / f"{model}_L{length}_s{seed}"
     run.mkdir(parents=True, exist_ok=True)

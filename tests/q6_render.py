@@ -26,8 +26,9 @@ def hoist(results: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def render_section(tmp_path: Path, section: str, results: dict[str, Any],
-                   blank: tuple[str, ...] = ()) -> str:
+def render_section(
+    tmp_path: Path, section: str, results: dict[str, Any], blank: tuple[str, ...] = ()
+) -> str:
     """`templates/sections/<section>.html.j2` rendered with `results`, tags stripped."""
     from rnnlab.report.render import Figures, make_environment
 

@@ -21,17 +21,29 @@ def _truth() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _metrics(model: str, length: int, seed: int, mse: float, cpu: float) -> dict:
-    return {"model": model, "length": length, "seed": seed,
-            "test": {"mse": mse, "mae": mse, "mae_kw": mse},
-            "persistence": {"mse": 0.4, "val_mse": 0.55},
-            "trainable_parameters": 1000 * (2 if model == "bilstm" else 1),
-            "history": [{"val_mse": 0.5, "cpu_seconds": cpu / 5}] * 5, "cpu_seconds": cpu,
-            "epochs_to_90pct_skill": 3 + seed % 2, "best_epoch": 4, "epochs_run": 5,
-            "stopped_early": True, "cap_bound": False}
+    return {
+        "model": model,
+        "length": length,
+        "seed": seed,
+        "test": {"mse": mse, "mae": mse, "mae_kw": mse},
+        "persistence": {"mse": 0.4, "val_mse": 0.55},
+        "trainable_parameters": 1000 * (2 if model == "bilstm" else 1),
+        "history": [{"val_mse": 0.5, "cpu_seconds": cpu / 5}] * 5,
+        "cpu_seconds": cpu,
+        "epochs_to_90pct_skill": 3 + seed % 2,
+        "best_epoch": 4,
+        "epochs_run": 5,
+        "stopped_early": True,
+        "cap_bound": False,
+    }
 
 
-def study(noise: dict[str, float], ridge_noise: float = 0.5, seeds: int = 3,
-          cpu: dict[str, float] | None = None):
+def study(
+    noise: dict[str, float],
+    ridge_noise: float = 0.5,
+    seeds: int = 3,
+    cpu: dict[str, float] | None = None,
+):
     """Runs whose forecasts are the truth plus seeded noise of a per-model scale."""
     targets, y = _truth()
     rng = np.random.default_rng(1)
@@ -40,9 +52,14 @@ def study(noise: dict[str, float], ridge_noise: float = 0.5, seeds: int = 3,
     for n in LENGTHS:
         for name, scale in (("persistence", 0.9), ("seasonal_naive", 1.2), ("ridge", ridge_noise)):
             errors[f"{name}_L{n}"] = rng.normal(0, scale, N)
-        by_length[str(n)] = {name: {"mse": float(np.mean(errors[f"{name}_L{n}"] ** 2)),
-                                    "mae": 0.0, "val_mse": 0.55 if name == "persistence" else 0.5}
-                             for name in baselines.BASELINES}
+        by_length[str(n)] = {
+            name: {
+                "mse": float(np.mean(errors[f"{name}_L{n}"] ** 2)),
+                "mae": 0.0,
+                "val_mse": 0.55 if name == "persistence" else 0.5,
+            }
+            for name in baselines.BASELINES
+        }
         # Validation harder than test, as on the real data (winter against summer).
         by_length[str(n)]["persistence"]["val_mse"] = 1.4 * by_length[str(n)]["persistence"]["mse"]
     base = {"lengths": LENGTHS, "by_length": by_length}
@@ -54,8 +71,9 @@ def study(noise: dict[str, float], ridge_noise: float = 0.5, seeds: int = 3,
             pred = y + rng.normal(0, noise.get(m, 0.5), N)
             mse = float(np.mean((pred - y) ** 2))
             seconds = (cpu or {}).get(m, 10.0) * (1 + 0.01 * s)
-            record = analysis.run_record(_metrics(m, n, s, mse, seconds),
-                                         {"targets": targets, "pred": pred, "y": y})
+            record = analysis.run_record(
+                _metrics(m, n, s, mse, seconds), {"targets": targets, "pred": pred, "y": y}
+            )
             runs.setdefault((m, n), []).append(record)
     return runs, base, errors
 
@@ -63,8 +81,9 @@ def study(noise: dict[str, float], ridge_noise: float = 0.5, seeds: int = 3,
 def _gates() -> dict:
     torch.manual_seed(0)
     x = np.random.default_rng(2).normal(size=(30, 12, 7)).astype(np.float32)
-    stats, _, _ = gates.analyse(Forecaster("lstm", 7, 4, 2), Forecaster("gru", 7, 4, 2), x, 0,
-                                seed=0, sample=10)
+    stats, _, _ = gates.analyse(
+        Forecaster("lstm", 7, 4, 2), Forecaster("gru", 7, 4, 2), x, 0, seed=0, sample=10
+    )
     return stats
 
 
@@ -106,8 +125,9 @@ def test_picks_are_ties_within_noise_and_winners_outside(gate_stats) -> None:
     runs, base, errors = study(same, cpu={m: 10.0 for m in ARCHITECTURES})
     claims = summarise(runs, base, errors, gate_stats)["claims"]
     assert claims["q7.a.best"]["verdict"] == "tie"
-    runs, base, errors = study(same | {"gru": 0.2}, cpu={"rnn": 3.0, "lstm": 10.0,
-                                                          "gru": 9.0, "bilstm": 20.0})
+    runs, base, errors = study(
+        same | {"gru": 0.2}, cpu={"rnn": 3.0, "lstm": 10.0, "gru": 9.0, "bilstm": 20.0}
+    )
     claims = summarise(runs, base, errors, gate_stats)["claims"]
     assert claims["q7.a.best"]["verdict"] == "gru"
     assert claims["q7.a.fastest"]["verdict"] == "rnn"

@@ -20,8 +20,9 @@ def test_partial_correlation_removes_the_shared_input_level() -> None:
     assert stats["ci95"][0] < 0 < stats["ci95"][1]
     # A shared signal beyond the level survives the control.
     shared = rng.normal(size=level.shape)
-    stats = gates.partial_stats(level + shared, level + shared + 0.1 * rng.normal(size=level.shape),
-                                level, seed=0)
+    stats = gates.partial_stats(
+        level + shared, level + shared + 0.1 * rng.normal(size=level.shape), level, seed=0
+    )
     assert stats["r"] > 0.9 and stats["ci95"][0] > 0.9
 
 

@@ -22,8 +22,9 @@ REPO = Path(__file__).resolve().parents[1]
 def _snakemake(workdir: Path, config: Path, *targets: str) -> subprocess.CompletedProcess:
     # The smoke config, then this test's data on top of it.
     smoke = REPO / "config" / "smoke.yaml"
-    return run_snakemake(workdir, smoke, "--configfile", str(smoke), str(config), *targets,
-                         check=False)
+    return run_snakemake(
+        workdir, smoke, "--configfile", str(smoke), str(config), *targets, check=False
+    )
 
 
 @pytest.mark.slow
@@ -58,8 +59,11 @@ def test_q7_pipeline_on_a_tiny_series(tmp_path: Path) -> None:
     # Nothing to do on a rerun; a new seed trains only its own runs, not the data preparation.
     again = _snakemake(tmp_path, config, target, "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
-    config.write_text(yaml.safe_dump({"power": {"archive": str(archive), "sha256": [sha]},
-                                      "forecast": {"seeds": [0, 1, 2]}}))
+    config.write_text(
+        yaml.safe_dump(
+            {"power": {"archive": str(archive), "sha256": [sha]}, "forecast": {"seeds": [0, 1, 2]}}
+        )
+    )
     dry = _snakemake(tmp_path, config, target, "-n")
     out = dry.stdout + dry.stderr
     assert "forecast_train" in out and "power_prepare" not in out

@@ -25,30 +25,73 @@ from test_forecast_analysis import _gates, study  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "templates" / "sections" / "q7.html.j2"
 FIGURES = ["curves", "forecast", "lengths", "ablation", "gates_calm", "gates_peak", "gates_typical"]
-PREP = {"minute_rows": 2075259, "missing_rows": 25979, "missing_row_share": 0.0125,
-        "absent_minutes": 0, "first": "2006-12-16 17:24:00", "last": "2010-11-26 21:02:00",
-        "resolution_minutes": 60, "min_coverage": 0.5, "max_gap_steps": 3, "steps": 34589,
-        "missing_steps": 432, "interpolated_steps": 6, "unfilled_steps": 426,
-        "splits": {k: {"steps": 100, "first": "2007-01-01 00:00:00", "last": "2008-01-01 00:00:00",
-                       "start": 0, "end": 100} for k in ("train", "val", "test")},
-        "target": "Global_active_power", "target_std": 0.93, "target_mean": 1.09,
-        "features": ["a"] * 7, "text_sha256": "0" * 64}
-SETUP = {"hidden": 64, "layers": 2, "batch_size": 128, "lr": 0.005,
-         "lr_schedule": {"kind": "exponential", "decay": 0.7}, "min_delta": 0.002,
-         "grad_clip": 1.0, "max_epochs": 12, "patience": 2, "seeds": [0, 1, 2],
-         "main_length": 60}
+PREP = {
+    "minute_rows": 2075259,
+    "missing_rows": 25979,
+    "missing_row_share": 0.0125,
+    "absent_minutes": 0,
+    "first": "2006-12-16 17:24:00",
+    "last": "2010-11-26 21:02:00",
+    "resolution_minutes": 60,
+    "min_coverage": 0.5,
+    "max_gap_steps": 3,
+    "steps": 34589,
+    "missing_steps": 432,
+    "interpolated_steps": 6,
+    "unfilled_steps": 426,
+    "splits": {
+        k: {
+            "steps": 100,
+            "first": "2007-01-01 00:00:00",
+            "last": "2008-01-01 00:00:00",
+            "start": 0,
+            "end": 100,
+        }
+        for k in ("train", "val", "test")
+    },
+    "target": "Global_active_power",
+    "target_std": 0.93,
+    "target_mean": 1.09,
+    "features": ["a"] * 7,
+    "text_sha256": "0" * 64,
+}
+SETUP = {
+    "hidden": 64,
+    "layers": 2,
+    "batch_size": 128,
+    "lr": 0.005,
+    "lr_schedule": {"kind": "exponential", "decay": 0.7},
+    "min_delta": 0.002,
+    "grad_clip": 1.0,
+    "max_epochs": 12,
+    "patience": 2,
+    "seeds": [0, 1, 2],
+    "main_length": 60,
+}
 
 
 @pytest.fixture(scope="module")
 def summary() -> dict[str, Any]:
     gate_stats = _gates()
-    gate_stats["chosen"] = {name: {"start": "2010-05-01 00:00", "end": "2010-05-03 11:00",
-                                   "mean_kw": 1.0, "std_kw": 0.2, "max_jump_kw": 2.5,
-                                   "target_index": 1} for name in ("calm", "peak", "typical")}
+    gate_stats["chosen"] = {
+        name: {
+            "start": "2010-05-01 00:00",
+            "end": "2010-05-03 11:00",
+            "mean_kw": 1.0,
+            "std_kw": 0.2,
+            "max_jump_kw": 2.5,
+            "target_index": 1,
+        }
+        for name in ("calm", "peak", "typical")
+    }
     gate_stats["length"] = 12
     runs, base, errors = study({"lstm": 0.45, "gru": 0.47, "bilstm": 0.4, "rnn": 0.5})
-    base |= {"seasonal_steps": 24, "alphas": [0.1, 1.0], "max_lag": 6,
-             "lag": {"ridge": {"lag": 1}, "persistence": {"lag": 1}}}
+    base |= {
+        "seasonal_steps": 24,
+        "alphas": [0.1, 1.0],
+        "max_lag": 6,
+        "lag": {"ridge": {"lag": 1}, "persistence": {"lag": 1}},
+    }
     for by in base["by_length"].values():
         for v in by.values():
             v.setdefault("mae_kw", v["mae"])
@@ -88,28 +131,41 @@ def _pair(summary: dict, cid: str, verdict: str) -> dict:
     return flipped(summary, **{cid: verdict, cid + ".seeds": verdict})
 
 
-@pytest.mark.parametrize(("verdict", "phrase"), [
-    ("a_better", "از آن بهتر است"), ("b_better", "از آن بدتر است"),
-    ("indistinguishable", "از آن تمایزپذیر نیست")])
+@pytest.mark.parametrize(
+    ("verdict", "phrase"),
+    [
+        ("a_better", "از آن بهتر است"),
+        ("b_better", "از آن بدتر است"),
+        ("indistinguishable", "از آن تمایزپذیر نیست"),
+    ],
+)
 def test_network_vs_ridge_sentence_follows_the_verdict(summary, tmp_path, verdict, phrase) -> None:
     text = render(_pair(summary, "q7.a.lstm_vs_ridge", verdict), tmp_path)
-    sentence = text[text.index("LSTM : MSE"):][:200] if "LSTM : MSE" in text else text
+    sentence = text[text.index("LSTM : MSE") :][:200] if "LSTM : MSE" in text else text
     assert phrase in sentence
 
 
-@pytest.mark.parametrize(("verdict", "phrase"), [
-    ("a_better", "دروازهٔ فراموشی حیاتی‌تر است"),
-    ("b_better", "دروازهٔ ورودی حیاتی‌تر بوده است"),
-    ("indistinguishable", "تفاوت دو نسخهٔ حذف‌شده را نمی‌توان ادعا کرد")])
+@pytest.mark.parametrize(
+    ("verdict", "phrase"),
+    [
+        ("a_better", "دروازهٔ فراموشی حیاتی‌تر است"),
+        ("b_better", "دروازهٔ ورودی حیاتی‌تر بوده است"),
+        ("indistinguishable", "تفاوت دو نسخهٔ حذف‌شده را نمی‌توان ادعا کرد"),
+    ],
+)
 def test_more_critical_gate_follows_the_verdict(summary, tmp_path, verdict, phrase) -> None:
     text = render(_pair(summary, "q7.e.forget_only_vs_input_only", verdict), tmp_path)
     assert phrase in text
 
 
-@pytest.mark.parametrize(("verdict", "phrase"), [
-    ("increases", "با بلند شدن پنجره RNN ساده بیشتر عقب می‌ماند"),
-    ("decreases", "با بلند شدن پنجره فاصله کم می‌شود"),
-    ("flat", "شاهدی نیست که RNN ساده با بلند شدن پنجره بیشتر عقب بماند")])
+@pytest.mark.parametrize(
+    ("verdict", "phrase"),
+    [
+        ("increases", "با بلند شدن پنجره RNN ساده بیشتر عقب می‌ماند"),
+        ("decreases", "با بلند شدن پنجره فاصله کم می‌شود"),
+        ("flat", "شاهدی نیست که RNN ساده با بلند شدن پنجره بیشتر عقب بماند"),
+    ],
+)
 def test_rnn_gap_trend_follows_the_verdict(summary, tmp_path, verdict, phrase) -> None:
     text = render(flipped(summary, **{"q7.c.rnn_gap_trend": verdict}), tmp_path)
     assert phrase in text
@@ -118,15 +174,18 @@ def test_rnn_gap_trend_follows_the_verdict(summary, tmp_path, verdict, phrase) -
 @pytest.mark.parametrize("verdict", ["gru", "tie"])
 def test_tradeoff_pick_follows_the_verdict(summary, tmp_path, verdict) -> None:
     text = render(flipped(summary, **{"q7.a.tradeoff": verdict}), tmp_path)
-    part = text[text.index("با این معیار بهترین"):][:200]
+    part = text[text.index("با این معیار بهترین") :][:200]
     assert ("GRU" in part) if verdict == "gru" else ("تساوی" in part)
 
 
-@pytest.mark.parametrize(("verdict", "phrase"), [
-    ("below", "در جهش‌ها به صفر نمی‌رود"), ("above", "محسوس جابه‌جا می‌شود")])
+@pytest.mark.parametrize(
+    ("verdict", "phrase"), [("below", "در جهش‌ها به صفر نمی‌رود"), ("above", "محسوس جابه‌جا می‌شود")]
+)
 def test_forget_gate_story_follows_the_spread_claim(summary, tmp_path, verdict, phrase) -> None:
-    text = render(flipped(summary, **{"q7.b.forget_spread_l1": verdict,
-                                      "q7.b.forget_spread_l2": verdict}), tmp_path)
+    text = render(
+        flipped(summary, **{"q7.b.forget_spread_l1": verdict, "q7.b.forget_spread_l2": verdict}),
+        tmp_path,
+    )
     assert phrase in text
 
 
@@ -145,8 +204,16 @@ def test_template_has_no_numeric_conditions_orderings_or_arithmetic() -> None:
     """Issue 15: the chapter never compares numbers or computes; Python does."""
     tree = Environment().parse(TEMPLATE.read_text(encoding="utf-8"))
     problems = []
-    arithmetic = (nodes.Add, nodes.Sub, nodes.Mul, nodes.Div, nodes.FloorDiv, nodes.Mod,
-                  nodes.Pow, nodes.Neg)
+    arithmetic = (
+        nodes.Add,
+        nodes.Sub,
+        nodes.Mul,
+        nodes.Div,
+        nodes.FloorDiv,
+        nodes.Mod,
+        nodes.Pow,
+        nodes.Neg,
+    )
     for node in tree.find_all(arithmetic):
         problems.append(f"line {node.lineno}: arithmetic {type(node).__name__}")
     for node in tree.find_all(nodes.Operand):
@@ -184,7 +251,12 @@ def test_figures_draw_from_the_summary(summary, tmp_path: Path) -> None:
         figures.forecast(summary, predictions, tmp_path / "forecast.svg", rng.normal(size=400))
         for w in figures.WINDOW_LABELS:
             figures.gates(gates_npz, w, tmp_path / f"gates_{w}.svg")
-    for name in ("curves", "lengths", "ablation", "forecast",
-                 *[f"gates_{w}" for w in figures.WINDOW_LABELS]):
+    for name in (
+        "curves",
+        "lengths",
+        "ablation",
+        "forecast",
+        *[f"gates_{w}" for w in figures.WINDOW_LABELS],
+    ):
         text = (tmp_path / f"{name}.svg").read_text()
         assert text.startswith("<?xml") and "<svg" in text

@@ -27,14 +27,33 @@ def tiny_series(steps: int = 400, seed: int = 0) -> power.Series:
     values[150:155] = np.nan  # a long gap no window may touch
     bounds = power.split_bounds(steps, (0.7, 0.15, 0.15))
     hour_ns = 3_600_000_000_000
-    return power.Series(values=values.astype(np.float32), stamps=np.arange(steps) * hour_ns,
-                        bounds=bounds, target_index=0, target_mean=1.0, target_std=2.0)
+    return power.Series(
+        values=values.astype(np.float32),
+        stamps=np.arange(steps) * hour_ns,
+        bounds=bounds,
+        target_index=0,
+        target_mean=1.0,
+        target_std=2.0,
+    )
 
 
 def run_cfg(**overrides: object) -> dict:
-    cfg = {"model": "gru", "length": 8, "common_length": 12, "hidden": 6, "layers": 2,
-           "max_epochs": 3, "patience": 3, "min_delta": 0.0, "lr_schedule": {},
-           "batch_size": 32, "lr": 0.01, "grad_clip": 1.0, "seed": 0, "device": "cpu"}
+    cfg = {
+        "model": "gru",
+        "length": 8,
+        "common_length": 12,
+        "hidden": 6,
+        "layers": 2,
+        "max_epochs": 3,
+        "patience": 3,
+        "min_delta": 0.0,
+        "lr_schedule": {},
+        "batch_size": 32,
+        "lr": 0.01,
+        "grad_clip": 1.0,
+        "seed": 0,
+        "device": "cpu",
+    }
     return cfg | overrides
 
 
@@ -96,9 +115,10 @@ def test_metrics_are_consistent_and_scored_on_shared_targets(tmp_path: Path) -> 
 def test_convergence_definitions() -> None:
     # best 1.0 -> within 10%: first <= 1.1 (epoch 3); 90% of the gain from 5.0: <= 1.4 (epoch 3)
     assert convergence_epochs([3.0, 1.5, 1.05, 1.0], initial=5.0) == {
-        "within_10pct": 3, "gain_90pct": 3}
-    assert convergence_epochs([1.09, 1.2, 1.0], initial=1.1) == {
-        "within_10pct": 1, "gain_90pct": 3}
+        "within_10pct": 3,
+        "gain_90pct": 3,
+    }
+    assert convergence_epochs([1.09, 1.2, 1.0], initial=1.1) == {"within_10pct": 1, "gain_90pct": 3}
     # skill over persistence: 90 % of the best skill 0.5 is 0.45
     assert val_skill(0.5, 1.0) == 0.5
     assert epochs_to_skill([0.1, 0.44, 0.46, 0.5]) == 3

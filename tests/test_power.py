@@ -15,15 +15,21 @@ from rnnlab.errors import RnnlabError
 
 
 def prep_config(sha: str, **overrides: object) -> power.PrepConfig:
-    cfg = {"resolution_minutes": 10, "min_coverage": 0.5, "max_gap_steps": 2,
-           "split_fractions": {"train": 0.7, "val": 0.15, "test": 0.15},
-           "target": "Global_active_power", "sha256": [sha]}
+    cfg = {
+        "resolution_minutes": 10,
+        "min_coverage": 0.5,
+        "max_gap_steps": 2,
+        "split_fractions": {"train": 0.7, "val": 0.15, "test": 0.15},
+        "target": "Global_active_power",
+        "sha256": [sha],
+    }
     return power.PrepConfig.from_dict(cfg | overrides)
 
 
 @pytest.mark.parametrize("form", ["gz", "zip", "txt"])
-def test_read_minutes_streams_every_form_and_verifies_the_text_hash(tmp_path: Path, form: str
-                                                                     ) -> None:
+def test_read_minutes_streams_every_form_and_verifies_the_text_hash(
+    tmp_path: Path, form: str
+) -> None:
     path = tmp_path / f"power.{form}"
     sha = write_power_file(path, minutes=300, missing=((10, 13),), form=form)
     frame, found, nbytes = power.read_minutes(path, [sha])
@@ -58,8 +64,9 @@ def test_wrong_header_and_bad_order_are_clear_errors(tmp_path: Path) -> None:
 
 def test_resample_requires_coverage_and_short_gaps_are_interpolated() -> None:
     index = pd.date_range("2007-01-01 00:00", periods=40, freq="min")
-    frame = pd.DataFrame(np.arange(40.0)[:, None].repeat(7, axis=1), index=index,
-                         columns=power.FEATURES)
+    frame = pd.DataFrame(
+        np.arange(40.0)[:, None].repeat(7, axis=1), index=index, columns=power.FEATURES
+    )
     frame.iloc[10:17] = np.nan  # 7 of 10 minutes of the second bucket missing
     steps = power.resample(frame, 10, 0.5)
     assert len(steps) == 4
@@ -80,10 +87,14 @@ def _series(tmp_path: Path, **kw: object) -> power.Series:
     path = tmp_path / "p.txt.gz"
     sha = write_power_file(path, minutes=3000, missing=((1200, 1260),), **kw)
     arrays, report = power.prepare(path, prep_config(sha))
-    return power.Series(values=arrays["values"], stamps=arrays["stamps"],
-                        bounds={k: [v["start"], v["end"]] for k, v in report["splits"].items()},
-                        target_index=0, target_mean=report["target_mean"],
-                        target_std=report["target_std"])
+    return power.Series(
+        values=arrays["values"],
+        stamps=arrays["stamps"],
+        bounds={k: [v["start"], v["end"]] for k, v in report["splits"].items()},
+        target_index=0,
+        target_mean=report["target_mean"],
+        target_std=report["target_std"],
+    )
 
 
 def test_windows_stay_inside_their_split_and_avoid_long_gaps(tmp_path: Path) -> None:

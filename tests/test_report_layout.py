@@ -19,8 +19,7 @@ from rnnlab.report.layout import check_layout
 
 REPO = Path(__file__).resolve().parents[1]
 PAGE = (
-    "@page { size: A6; margin: 1cm; } body { font-size: 10pt; line-height: 1.5; }"
-    " p { margin: 0; }"
+    "@page { size: A6; margin: 1cm; } body { font-size: 10pt; line-height: 1.5; } p { margin: 0; }"
 )
 
 

@@ -24,7 +24,7 @@ def encoded(path, n=60, width=30):
         ids = torch.randint(7, 40, (n, width), generator=generator).int()
         ids[:, 2] = torch.where(labels == 1, 5, 6).int()
         for row, count in enumerate(lengths.tolist()):
-            ids[row, min(count, width):] = 0
+            ids[row, min(count, width) :] = 0
         data[part] = {"ids": ids, "lengths": lengths, "labels": labels,
                       "keys": [f"{part}/{i}" for i in range(n)]}  # fmt: skip
     save_torch(path, data)

@@ -205,8 +205,10 @@ def test_a_code_edit_retrains_in_place_to_a_fresh_result(tmp_path):
     before = forecast_train.train_run(tiny_series(), cfg, tmp_path / "run", log=lambda _: None)
     models = src / "rnnlab" / "forecast" / "models.py"
     text = models.read_text()
-    edited = text.replace("self.head = nn.Linear(directions * hidden, 1)",
-                          "self.head = nn.Linear(directions * hidden, 1, bias=False)")
+    edited = text.replace(
+        "self.head = nn.Linear(directions * hidden, 1)",
+        "self.head = nn.Linear(directions * hidden, 1, bias=False)",
+    )
     assert edited != text
     models.write_text(edited)
     again = forecast_cli(files, tmp_path / "run", cfg, src)

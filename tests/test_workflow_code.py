@@ -54,8 +54,10 @@ def test_every_rule_lists_the_closure_of_its_module(workflow_rules):
         modules = re.findall(r"python -m (rnnlab[\w.]*)", rule["shell"])
         assert len(modules) == 1, f"{rule['name']}: expected one `python -m rnnlab...`"
         listed = sorted(rule["inputs"].get("code", []))
-        expected = [] if rule["name"] in NO_CODE else sorted(
-            str(SRC / path) for path in codedeps.closure(SRC, modules[0])
+        expected = (
+            []
+            if rule["name"] in NO_CODE
+            else sorted(str(SRC / path) for path in codedeps.closure(SRC, modules[0]))
         )
         if listed != expected:
             wrong[rule["name"]] = {

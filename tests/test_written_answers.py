@@ -63,8 +63,10 @@ def stand_in_results() -> dict[str, Any]:
             "runs": [
                 {"model": m, "length": n, "seed": seed, "test_acc": acc + 0.002 * seed}
                 for m, n, acc in (
-                    ("rnn", 50, 0.7112), ("rnn", 400, 0.5731),
-                    ("lstm", 50, 0.7598), ("lstm", 400, 0.8649),
+                    ("rnn", 50, 0.7112),
+                    ("rnn", 400, 0.5731),
+                    ("lstm", 50, 0.7598),
+                    ("lstm", 400, 0.8649),
                 )
                 for seed in (0, 1)
             ],  # fmt: skip
@@ -199,14 +201,20 @@ def with_claims(results: dict[str, Any], rnn_times=(80.0, 83.4, 85.0)) -> dict[s
         "claims": {
             "theory": cl.collect(
                 cl.compare_proportions(
-                    "theory.q2h.rnn_vs_mlp", round(add["rnn"]["accuracy"]["8"] * 10000), 10000,
-                    round(add["mlp"]["accuracy"]["8"] * 10000), 10000, names=("rnn", "mlp"),
+                    "theory.q2h.rnn_vs_mlp",
+                    round(add["rnn"]["accuracy"]["8"] * 10000),
+                    10000,
+                    round(add["mlp"]["accuracy"]["8"] * 10000),
+                    10000,
+                    names=("rnn", "mlp"),
                 ),
                 cl.versus_threshold(
                     "theory.q2h.params", add["params_ratio_mlp_to_rnn"], 1.0, "EQUAL_SIZE"
                 ),
                 cl.compare_timings(
-                    "theory.q2i.cpu-2t.rnn_vs_conv", list(rnn_times), [5.9, 6.1, 6.3],
+                    "theory.q2i.cpu-2t.rnn_vs_conv",
+                    list(rnn_times),
+                    [5.9, 6.1, 6.3],
                     names=("rnn", "conv"),
                 ),
             ),  # fmt: skip

@@ -376,8 +376,10 @@ def train_epoch(task: Task, settings: Settings, seed: int, state: State,
         for key, value in stats.items():
             sums[key] = sums.get(key, 0.0) + value
         if step % report_every == 0 and step < task.n_batches:
-            log(f"  epoch {epoch} {step}/{task.n_batches} batches, loss "
-                f"{sums['loss'] / max(1.0, sums['n']):.4f}, {time.perf_counter() - started:.1f}s")
+            log(
+                f"  epoch {epoch} {step}/{task.n_batches} batches, loss "
+                f"{sums['loss'] / max(1.0, sums['n']):.4f}, {time.perf_counter() - started:.1f}s"
+            )
     return sums, lr
 
 
@@ -472,15 +474,19 @@ def fit(task: Task, settings: Settings, seed: int, resume_path: str | Path,
         improved = _end_epoch(task, settings, state, row)
         _save(resume_path, task, state, fp)  # saved before the line: a kill after it resumes
         shown = " ".join(f"{k} {v:.4f}" for k, v in row.items() if k not in QUIET)
-        log(f"{task.name} epoch {state.epoch}/{settings.max_epochs} {shown} lr {row['lr']:.3g} "
+        log(
+            f"{task.name} epoch {state.epoch}/{settings.max_epochs} {shown} lr {row['lr']:.3g} "
             f"{row['seconds']:.1f}s ({row['cpu_seconds']:.1f}s cpu, "
-            f"{row['eval_cpu_seconds']:.1f}s cpu validating)" + (" *best" if improved else ""))
+            f"{row['eval_cpu_seconds']:.1f}s cpu validating)" + (" *best" if improved else "")
+        )
     if state.best_weights is None:
         raise RnnlabError(f"training ran no epoch; set {settings.prefix}.max_epochs >= 1.")
     task.model.load_state_dict(state.best_weights)
     stopped = state.bad_epochs >= settings.patience
-    log(f"{task.name}: best epoch {state.best_epoch} ({task.metric} {state.best_value:.4f}) "
-        f"of {state.epoch}; " + ("stopped early" if stopped else "reached max_epochs"))
+    log(
+        f"{task.name}: best epoch {state.best_epoch} ({task.metric} {state.best_value:.4f}) "
+        f"of {state.epoch}; " + ("stopped early" if stopped else "reached max_epochs")
+    )
     return Outcome(
         history=state.history, best_epoch=state.best_epoch, best_value=state.best_value,
         epochs_run=state.epoch, max_epochs=settings.max_epochs, stopped_early=stopped,

@@ -37,14 +37,16 @@ if not math.isclose(sum(config["power"]["split_fractions"].values()), 1.0, abs_t
 rule imdb_download:
     output:
         IMDB_DOWNLOAD,
+    log:
+        "logs/imdb_download.log",
+    conda:
+        CONDA_ENV
     params:
         url=config["imdb"]["url"],
         sha256_flags=IMDB_SHA256_FLAGS,
-        looked_up=os.path.join(repo_path(config["offline_data_dir"]), config["imdb"]["offline_name"]),
-    conda:
-        CONDA_ENV
-    log:
-        "logs/imdb_download.log",
+        looked_up=os.path.join(
+            repo_path(config["offline_data_dir"]), config["imdb"]["offline_name"]
+        ),
     shell:
         "python -m rnnlab.data.sources download --url {params.url:q} --dest {output:q}"
         " --what 'IMDb archive' --config-key imdb.archive --looked-up {params.looked_up:q}"
@@ -58,12 +60,12 @@ rule imdb_checksum:
         code=SOURCES_CODE,
     output:
         checksum_file(IMDB, IMDB_ARCHIVE),
-    params:
-        sha256_flags=IMDB_SHA256_FLAGS,
-    conda:
-        CONDA_ENV
     log:
         "logs/imdb_checksum.log",
+    conda:
+        CONDA_ENV
+    params:
+        sha256_flags=IMDB_SHA256_FLAGS,
     shell:
         "python -m rnnlab.data.sources verify --path {input.archive:q} --what 'IMDb archive'"
         " --config-key imdb.sha256 {params.sha256_flags:q} --out {output:q} > {log:q} 2>&1"
@@ -79,6 +81,15 @@ rule imdb_parse:
     output:
         reviews=f"{IMDB}/reviews.csv",
         report=f"{IMDB}/parse_report.json",
+    log:
+        "logs/imdb_parse.log",
+    benchmark:
+        "benchmarks/imdb_parse.tsv"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=2000,
+        runtime=15,
     params:
         cfg=as_json(
             {
@@ -86,15 +97,6 @@ rule imdb_parse:
                 "max_review_bytes": config["imdb"]["max_review_bytes"],
             }
         ),
-    conda:
-        CONDA_ENV
-    resources:
-        mem_mb=2000,
-        runtime=15,
-    log:
-        "logs/imdb_parse.log",
-    benchmark:
-        "benchmarks/imdb_parse.tsv"
     shell:
         "python -m rnnlab.data.imdb parse --archive {input.archive:q} --checksum {input.checksum:q}"
         " --reviews {output.reviews:q} --report {output.report:q} --params {params.cfg:q} > {log:q} 2>&1"
@@ -106,15 +108,15 @@ rule imdb_tokenize:
         code=IMDB_CODE,
     output:
         tokens=f"{IMDB}/tokens.csv",
+    log:
+        "logs/imdb_tokenize.log",
+    benchmark:
+        "benchmarks/imdb_tokenize.tsv"
     conda:
         CONDA_ENV
     resources:
         mem_mb=2000,
         runtime=15,
-    log:
-        "logs/imdb_tokenize.log",
-    benchmark:
-        "benchmarks/imdb_tokenize.tsv"
     shell:
         "python -m rnnlab.data.imdb tokenize --reviews {input.reviews:q} --tokens {output.tokens:q}"
         " > {log:q} 2>&1"
@@ -126,14 +128,17 @@ rule imdb_split:
         code=IMDB_CODE,
     output:
         splits=f"{IMDB}/splits.csv",
-    params:
-        cfg=as_json(
-            {"val_fraction": config["imdb"]["val_fraction"], "split_seed": config["imdb"]["split_seed"]}
-        ),
-    conda:
-        CONDA_ENV
     log:
         "logs/imdb_split.log",
+    conda:
+        CONDA_ENV
+    params:
+        cfg=as_json(
+            {
+                "val_fraction": config["imdb"]["val_fraction"],
+                "split_seed": config["imdb"]["split_seed"],
+            }
+        ),
     shell:
         "python -m rnnlab.data.imdb split --tokens {input.tokens:q} --splits {output.splits:q}"
         " --params {params.cfg:q} > {log:q} 2>&1"
@@ -146,14 +151,17 @@ rule imdb_vocab:
         code=IMDB_CODE,
     output:
         vocab=f"{IMDB}/vocab.json",
-    params:
-        cfg=as_json(
-            {"min_freq": config["imdb"]["vocab_min_freq"], "max_size": config["imdb"]["vocab_max_size"]}
-        ),
-    conda:
-        CONDA_ENV
     log:
         "logs/imdb_vocab.log",
+    conda:
+        CONDA_ENV
+    params:
+        cfg=as_json(
+            {
+                "min_freq": config["imdb"]["vocab_min_freq"],
+                "max_size": config["imdb"]["vocab_max_size"],
+            }
+        ),
     shell:
         "python -m rnnlab.data.imdb vocab --tokens {input.tokens:q} --splits {input.splits:q}"
         " --vocab {output.vocab:q} --params {params.cfg:q} > {log:q} 2>&1"
@@ -167,19 +175,22 @@ rule imdb_encode:
         code=IMDB_CODE,
     output:
         encoded=f"{IMDB}/encoded.pt",
-    params:
-        cfg=as_json(
-            {"max_length": config["imdb"]["max_length"], "truncation": config["imdb"]["truncation"]}
-        ),
+    log:
+        "logs/imdb_encode.log",
+    benchmark:
+        "benchmarks/imdb_encode.tsv"
     conda:
         CONDA_ENV
     resources:
         mem_mb=2000,
         runtime=15,
-    log:
-        "logs/imdb_encode.log",
-    benchmark:
-        "benchmarks/imdb_encode.tsv"
+    params:
+        cfg=as_json(
+            {
+                "max_length": config["imdb"]["max_length"],
+                "truncation": config["imdb"]["truncation"],
+            }
+        ),
     shell:
         "python -m rnnlab.data.imdb encode --tokens {input.tokens:q} --splits {input.splits:q}"
         " --vocab {input.vocab:q} --encoded {output.encoded:q} --params {params.cfg:q} > {log:q} 2>&1"
@@ -200,6 +211,10 @@ rule imdb_stats:
             subcategory="IMDb",
         ),
         summary=f"{IMDB}/summary.json",
+    log:
+        "logs/imdb_stats.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=as_json(
             {
@@ -208,10 +223,6 @@ rule imdb_stats:
                 "truncation": config["imdb"]["truncation"],
             }
         ),
-    conda:
-        CONDA_ENV
-    log:
-        "logs/imdb_stats.log",
     shell:
         "python -m rnnlab.data.imdb stats --tokens {input.tokens:q} --splits {input.splits:q}"
         " --vocab {input.vocab:q} --parse-report {input.parse_report:q} --stats-csv {output.stats_csv:q}"
@@ -225,13 +236,15 @@ FINAL_TARGETS.extend([rules.imdb_encode.output.encoded, rules.imdb_stats.output.
 rule power_download:
     output:
         POWER_DOWNLOAD,
-    params:
-        url=config["power"]["url"],
-        looked_up=os.path.join(repo_path(config["offline_data_dir"]), config["power"]["offline_name"]),
-    conda:
-        CONDA_ENV
     log:
         "logs/power_download.log",
+    conda:
+        CONDA_ENV
+    params:
+        url=config["power"]["url"],
+        looked_up=os.path.join(
+            repo_path(config["offline_data_dir"]), config["power"]["offline_name"]
+        ),
     shell:
         # The zip's own hash is not published; power_checksum verifies the text inside it.
         "python -m rnnlab.data.sources download --url {params.url:q} --dest {output:q}"
@@ -247,12 +260,12 @@ rule power_checksum:
         code=POWER_CODE,
     output:
         checksum_file(POWER, POWER_ARCHIVE),
-    params:
-        cfg=as_json({k: config["power"][k] for k in ("sha256", "archive_sha256")}),
-    conda:
-        CONDA_ENV
     log:
         "logs/power_checksum.log",
+    conda:
+        CONDA_ENV
+    params:
+        cfg=as_json({k: config["power"][k] for k in ("sha256", "archive_sha256")}),
     shell:
         "python -m rnnlab.data.power checksum --archive {input.archive:q} --out {output:q}"
         " --params {params.cfg:q} > {log:q} 2>&1"
@@ -266,6 +279,15 @@ rule power_prepare:
     output:
         series=f"{POWER}/series.npz",
         report=f"{POWER}/prep.json",
+    log:
+        "logs/power_prepare.log",
+    benchmark:
+        "benchmarks/power_prepare.tsv"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=2000,
+        runtime=15,
     params:
         cfg=as_json(
             {
@@ -281,15 +303,6 @@ rule power_prepare:
                 )
             }
         ),
-    conda:
-        CONDA_ENV
-    resources:
-        mem_mb=2000,
-        runtime=15,
-    log:
-        "logs/power_prepare.log",
-    benchmark:
-        "benchmarks/power_prepare.tsv"
     shell:
         "python -m rnnlab.data.power prepare --archive {input.archive:q} --series {output.series:q}"
         " --report {output.report:q} --params {params.cfg:q} > {log:q} 2>&1"

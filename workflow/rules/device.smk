@@ -13,14 +13,14 @@ rule device_check:
         code=module_code("rnnlab.device_check"),
     output:
         f"{RESULTS}/device.json",
-    params:
-        device=DEVICE,
+    log:
+        "logs/device_check.log",
     conda:
         CONDA_ENV
     resources:
         gpu=JOB_GPUS,
-    log:
-        "logs/device_check.log",
+    params:
+        device=DEVICE,
     shell:
         "python -m rnnlab.device_check --device {params.device:q} --out {output:q} > {log:q} 2>&1"
 

@@ -6,8 +6,15 @@ FORECAST_CFG = config["forecast"]
 FORECAST_ARCHS = ["rnn", "lstm", "gru", "bilstm"]
 # Part (e): the full LSTM is the part-a LSTM; these two are the ablated variants.
 FORECAST_ABLATIONS = ["lstm_forget_only", "lstm_input_only"]
-FORECAST_FIGURES = ["curves", "forecast", "lengths", "ablation",
-                    "gates_calm", "gates_peak", "gates_typical"]
+FORECAST_FIGURES = [
+    "curves",
+    "forecast",
+    "lengths",
+    "ablation",
+    "gates_calm",
+    "gates_peak",
+    "gates_typical",
+]
 MAIN_LENGTH = FORECAST_CFG["main_length"]
 # Test targets shared by every length: each run is evaluated on the longest window's targets.
 COMMON_LENGTH = max(FORECAST_CFG["lengths"])
@@ -54,12 +61,12 @@ rule forecast_windows:
         code=POWER_CODE,
     output:
         f"{FORECAST}/windows.json",
-    params:
-        lengths=sorted(FORECAST_CFG["lengths"]),
-    conda:
-        CONDA_ENV
     log:
         "logs/forecast_windows.log",
+    conda:
+        CONDA_ENV
+    params:
+        lengths=sorted(FORECAST_CFG["lengths"]),
     shell:
         "python -m rnnlab.data.power windows --series {input.series:q} --report {input.report:q}"
         " --lengths {params.lengths} --out {output:q} > {log:q} 2>&1"
@@ -77,10 +84,21 @@ rule forecast_train:
         model=f"{FORECAST_RUN}/model.pt",
         metrics=f"{FORECAST_RUN}/metrics.json",
         predictions=f"{FORECAST_RUN}/predictions.npz",
+    log:
+        "logs/forecast_train/{model}_L{length}_s{seed}.log",
+    benchmark:
+        "benchmarks/forecast_train/{model}_L{length}_s{seed}.tsv"
     wildcard_constraints:
         model="|".join(FORECAST_ARCHS + FORECAST_ABLATIONS),
         length=r"\d+",
         seed=r"\d+",
+    conda:
+        CONDA_ENV
+    threads: FORECAST_CFG["threads"]
+    resources:
+        mem_mb=2000,
+        runtime=90,
+        gpu=JOB_GPUS,
     params:
         # Only what this one run depends on (not the list of lengths, not other models).
         cfg=lambda wildcards: as_json(
@@ -94,17 +112,6 @@ rule forecast_train:
             }
         ),
         out_dir=lambda wildcards, output: os.path.dirname(output.model),
-    threads: FORECAST_CFG["threads"]
-    conda:
-        CONDA_ENV
-    resources:
-        mem_mb=2000,
-        runtime=90,
-        gpu=JOB_GPUS,
-    log:
-        "logs/forecast_train/{model}_L{length}_s{seed}.log",
-    benchmark:
-        "benchmarks/forecast_train/{model}_L{length}_s{seed}.tsv"
     shell:
         # The run folder keeps the engine's resume state until the outputs are written.
         "python -m rnnlab.forecast.train --series {input.series:q} --prep {input.report:q}"
@@ -120,6 +127,16 @@ rule forecast_baselines:
     output:
         stats=f"{FORECAST}/baselines/baselines.json",
         errors=f"{FORECAST}/baselines/errors.npz",
+    log:
+        "logs/forecast_baselines.log",
+    benchmark:
+        "benchmarks/forecast_baselines.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=15,
     params:
         cfg=as_json(
             {
@@ -127,16 +144,6 @@ rule forecast_baselines:
                 "resolution_minutes": config["power"]["resolution_minutes"],
             }
         ),
-    threads: 1
-    conda:
-        CONDA_ENV
-    resources:
-        mem_mb=2000,
-        runtime=15,
-    log:
-        "logs/forecast_baselines.log",
-    benchmark:
-        "benchmarks/forecast_baselines.tsv"
     shell:
         "python -m rnnlab.forecast.baselines --series {input.series:q} --prep {input.report:q}"
         " --params {params.cfg:q} --out-json {output.stats:q} --out-npz {output.errors:q}"
@@ -158,21 +165,19 @@ rule forecast_gates:
     output:
         stats=f"{FORECAST}/gates/gates.json",
         arrays=f"{FORECAST}/gates/gates.npz",
-    params:
-        cfg=as_json(
-            FORECAST_CFG["gates"] | {"length": MAIN_LENGTH, "common_length": COMMON_LENGTH}
-        ),
-    threads: FORECAST_CFG["threads"]
-    conda:
-        CONDA_ENV
-    resources:
-        mem_mb=2000,
-        runtime=30,
-        gpu=JOB_GPUS,
     log:
         "logs/forecast_gates.log",
     benchmark:
         "benchmarks/forecast_gates.tsv"
+    conda:
+        CONDA_ENV
+    threads: FORECAST_CFG["threads"]
+    resources:
+        mem_mb=2000,
+        runtime=30,
+        gpu=JOB_GPUS,
+    params:
+        cfg=as_json(FORECAST_CFG["gates"] | {"length": MAIN_LENGTH, "common_length": COMMON_LENGTH}),
     shell:
         "python -m rnnlab.forecast.gates --series {input.series:q} --prep {input.report:q}"
         " --lstm {input.lstm:q} --gru {input.gru:q} --out-json {output.stats:q}"
@@ -202,18 +207,18 @@ rule forecast_summary:
             category="Q7",
             subcategory="tables",
         ),
-    params:
-        metrics=lambda wildcards, input: flags("--metrics", input.metrics),
-        setup=as_json(FORECAST_SETUP | {"main_length": MAIN_LENGTH, "seeds": FORECAST_SEEDS}),
+    log:
+        "logs/forecast_summary.log",
+    benchmark:
+        "benchmarks/forecast_summary.tsv"
     conda:
         CONDA_ENV
     resources:
         mem_mb=2000,
         runtime=15,
-    log:
-        "logs/forecast_summary.log",
-    benchmark:
-        "benchmarks/forecast_summary.tsv"
+    params:
+        metrics=lambda wildcards, input: flags("--metrics", input.metrics),
+        setup=as_json(FORECAST_SETUP | {"main_length": MAIN_LENGTH, "seeds": FORECAST_SEEDS}),
     shell:
         "python -m rnnlab.forecast.analysis --prep {input.prep:q} --gates {input.gates:q}"
         " --baselines {input.baselines:q} --baseline-errors {input.baseline_errors:q}"
@@ -245,17 +250,17 @@ rule forecast_figures:
             )
             for name in FORECAST_FIGURES
         },
+    log:
+        "logs/forecast_figures.log",
+    benchmark:
+        "benchmarks/forecast_figures.tsv"
+    conda:
+        CONDA_ENV
     params:
         predictions=lambda wildcards, input: flags(
             "--prediction", [f"{m}={p}" for m, p in zip(FORECAST_ARCHS, input.predictions)]
         ),
         out_dir=lambda wildcards, output: os.path.dirname(output[0]),
-    conda:
-        CONDA_ENV
-    log:
-        "logs/forecast_figures.log",
-    benchmark:
-        "benchmarks/forecast_figures.tsv"
     shell:
         "python -m rnnlab.forecast.figures --summary {input.summary:q} --gates {input.gates:q}"
         " --font {input.font:q} {params.predictions:q} --baseline-errors {input.baseline_errors:q}"

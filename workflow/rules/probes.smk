@@ -59,20 +59,20 @@ rule probe_gradients:
         ),
         batch=f"{PROBE_GRADIENTS_DIR}/batch.csv",
         summary=f"{PROBE_GRADIENTS_DIR}/summary.json",
-    params:
-        cfg=as_json({**PROBES_CFG["gradients"], "length": PROBE_LENGTH}),
-        trained=PROBE_SEEDS_TRAINED_ARG,
-    threads: PROBES_CFG["threads"]
-    conda:
-        CONDA_ENV
-    resources:
-        mem_mb=4000,
-        runtime=60,
-        gpu=JOB_GPUS,
     log:
         "logs/probe_gradients.log",
     benchmark:
         "benchmarks/probe_gradients.tsv"
+    conda:
+        CONDA_ENV
+    threads: PROBES_CFG["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=60,
+        gpu=JOB_GPUS,
+    params:
+        cfg=as_json({**PROBES_CFG["gradients"], "length": PROBE_LENGTH}),
+        trained=PROBE_SEEDS_TRAINED_ARG,
     shell:
         "python -m rnnlab.probes.gradients measure --encoded {input.data:q}"
         " --trained {params.trained:q} --steps-csv {output.steps:q} --batch-csv {output.batch:q}"
@@ -92,10 +92,10 @@ rule probe_gradients_figure:
             category="Q6-B",
             subcategory="figures",
         ),
-    conda:
-        CONDA_ENV
     log:
         "logs/probe_gradients_figure.log",
+    conda:
+        CONDA_ENV
     shell:
         "python -m rnnlab.probes.gradients plot --steps-csv {input.steps:q}"
         " --summary {input.summary:q} --font {input.font:q} --figure {output.figure:q} > {log:q} 2>&1"
@@ -116,21 +116,21 @@ rule probe_hidden:
         ),
         reviews=f"{PROBE_HIDDEN_DIR}/reviews.csv",
         summary=f"{PROBE_HIDDEN_DIR}/summary.json",
-    params:
-        # The training length is only drawn as a marker (beyond it the models extrapolate).
-        cfg=as_json({**PROBES_CFG["hidden"], "train_length": PROBE_LENGTH}),
-        trained=PROBE_TRAINED_ARG,
-    threads: PROBES_CFG["threads"]
-    conda:
-        CONDA_ENV
-    resources:
-        mem_mb=4000,
-        runtime=60,
-        gpu=JOB_GPUS,
     log:
         "logs/probe_hidden.log",
     benchmark:
         "benchmarks/probe_hidden.tsv"
+    conda:
+        CONDA_ENV
+    threads: PROBES_CFG["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=60,
+        gpu=JOB_GPUS,
+    params:
+        # The training length is only drawn as a marker (beyond it the models extrapolate).
+        cfg=as_json({**PROBES_CFG["hidden"], "train_length": PROBE_LENGTH}),
+        trained=PROBE_TRAINED_ARG,
     shell:
         "python -m rnnlab.probes.hidden measure --encoded {input.data:q}"
         " --trained {params.trained:q} --norms-csv {output.norms:q} --reviews-csv {output.reviews:q}"
@@ -162,10 +162,10 @@ rule probe_hidden_figures:
             category="Q6-C",
             subcategory="figures",
         ),
-    conda:
-        CONDA_ENV
     log:
         "logs/probe_hidden_figures.log",
+    conda:
+        CONDA_ENV
     shell:
         "python -m rnnlab.probes.hidden plot --norms-csv {input.norms:q} --summary {input.summary:q}"
         " --font {input.font:q} --hidden-figure {output.hidden:q} --cell-figure {output.cell:q}"

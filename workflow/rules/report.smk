@@ -26,15 +26,17 @@ rule report_collect:
             category="report",
             subcategory="numbers",
         ),
+    log:
+        "logs/report_collect.log",
+    conda:
+        CONDA_ENV
     params:
-        summaries=flags("--summary", [f"{k}={REPORT_SUMMARIES[k]}" for k in sorted(REPORT_SUMMARIES)]),
+        summaries=flags(
+            "--summary", [f"{k}={REPORT_SUMMARIES[k]}" for k in sorted(REPORT_SUMMARIES)]
+        ),
         data=flags("--data", [f"{k}={REPORT_ARCHIVES[k]}" for k in sorted(REPORT_ARCHIVES)]),
         # The whole config: results.json records what produced it.
         cfg=as_json(config),
-    conda:
-        CONDA_ENV
-    log:
-        "logs/report_collect.log",
     shell:
         "python -m rnnlab.report.collect --out {output:q} {params.summaries:q} {params.data:q}"
         " --config {params.cfg:q} --benchmarks benchmarks > {log:q} 2>&1"
@@ -51,19 +53,19 @@ rule report_html:
         code=module_code("rnnlab.report.render"),
     output:
         f"{REPORT}/build/report.html",
-    params:
-        figures=as_json(REPORT_FIGURES),
-        cfg=as_json({k: v for k, v in config["report"].items() if k != "font"}),
-        templates=lambda wildcards, input: os.path.dirname(input.css),
+    log:
+        "logs/report_html.log",
+    benchmark:
+        "benchmarks/report_html.tsv"
     conda:
         CONDA_ENV
     resources:
         mem_mb=2000,
         runtime=15,
-    log:
-        "logs/report_html.log",
-    benchmark:
-        "benchmarks/report_html.tsv"
+    params:
+        figures=as_json(REPORT_FIGURES),
+        cfg=as_json({k: v for k, v in config["report"].items() if k != "font"}),
+        templates=lambda wildcards, input: os.path.dirname(input.css),
     shell:
         "python -m rnnlab.report.render --results {input.results:q} --templates {params.templates:q}"
         " --fonts {input.fonts:q} --figures {params.figures:q} --params {params.cfg:q}"
@@ -83,15 +85,15 @@ rule report_pdf:
             category="report",
             subcategory="PDF",
         ),
+    log:
+        "logs/report_pdf.log",
+    benchmark:
+        "benchmarks/report_pdf.tsv"
     conda:
         CONDA_ENV
     resources:
         mem_mb=2000,
         runtime=15,
-    log:
-        "logs/report_pdf.log",
-    benchmark:
-        "benchmarks/report_pdf.tsv"
     shell:
         "python -m rnnlab.report.pdf --html {input.html:q} --out {output:q} > {log:q} 2>&1"
 

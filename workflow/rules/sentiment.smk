@@ -23,27 +23,27 @@ rule sentiment_train:
         # Test predictions in test-split order (label, logit, correct): the paired
         # McNemar claims of the summary read them.
         predictions=f"{SENTIMENT_RUN}/predictions.npz",
+    log:
+        "logs/sentiment_train/{model}_L{length}_s{seed}.log",
+    benchmark:
+        "benchmarks/sentiment_train/{model}_L{length}_s{seed}.tsv"
     wildcard_constraints:
         model="rnn|lstm",
         length=r"\d+",
         seed=r"\d+",
+    conda:
+        CONDA_ENV
+    threads: SENTIMENT_CFG["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=120,
+        gpu=JOB_GPUS,
     params:
         # Shared hyper-parameters only; model, length and seed come from the wildcards,
         # so adding a length or a seed trains just the new runs.
         hyper=as_json(SENTIMENT_CFG["hyper"]),
         device=config["device"],
         out_dir=lambda wildcards, output: os.path.dirname(output.best),
-    threads: SENTIMENT_CFG["threads"]
-    conda:
-        CONDA_ENV
-    resources:
-        mem_mb=4000,
-        runtime=120,
-        gpu=JOB_GPUS,
-    log:
-        "logs/sentiment_train/{model}_L{length}_s{seed}.log",
-    benchmark:
-        "benchmarks/sentiment_train/{model}_L{length}_s{seed}.tsv"
     shell:
         "python -m rnnlab.sentiment.train fit --data {input.data:q} --model {wildcards.model}"
         " --length {wildcards.length} --seed {wildcards.seed} --hyper {params.hyper:q}"
@@ -65,19 +65,19 @@ rule sentiment_baseline:
     output:
         summary=f"{SENTIMENT_BASELINE}/baseline.json",
         predictions=f"{SENTIMENT_BASELINE}/predictions.npz",
-    params:
-        lengths=IMDB_LENGTHS,
-        cfg=as_json(SENTIMENT_CFG["baseline"]),
-    threads: 1
-    conda:
-        CONDA_ENV
-    resources:
-        mem_mb=4000,
-        runtime=30,
     log:
         "logs/sentiment_baseline.log",
     benchmark:
         "benchmarks/sentiment_baseline.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        lengths=IMDB_LENGTHS,
+        cfg=as_json(SENTIMENT_CFG["baseline"]),
     shell:
         "python -m rnnlab.sentiment.baseline fit --encoded {input.data:q}"
         " --lengths {params.lengths} --tokens {input.tokens:q} --splits {input.splits:q}"
@@ -106,10 +106,10 @@ rule sentiment_aggregate:
             subcategory="tables",
         ),
         summary=f"{SENTIMENT}/summary.json",
-    conda:
-        CONDA_ENV
     log:
         "logs/sentiment_aggregate.log",
+    conda:
+        CONDA_ENV
     shell:
         "python -m rnnlab.sentiment.summary aggregate --metrics {input.metrics:q}"
         " --predictions {input.predictions:q} --baseline {input.baseline:q}"
@@ -129,10 +129,10 @@ rule sentiment_figure:
             category="Q6-A",
             subcategory="figures",
         ),
-    conda:
-        CONDA_ENV
     log:
         "logs/sentiment_figure.log",
+    conda:
+        CONDA_ENV
     shell:
         "python -m rnnlab.sentiment.summary plot --summary {input.summary:q} --font {input.font:q}"
         " --figure {output.figure:q} > {log:q} 2>&1"

@@ -8,15 +8,15 @@ rule report_fonts:
     output:
         # Names the Persian font files to use.
         "resources/fonts/fonts.json",
+    log:
+        "logs/report_fonts.log",
+    conda:
+        CONDA_ENV
     params:
         cfg=as_json(config["report"]["font"]),
         # A run in another directory (tests) reuses the repository's verified tarball
         # (in the repository itself that is the output's own folder).
         reuse=lambda wildcards: from_workdir(os.path.join(REPO, "resources", "fonts")),
-    conda:
-        CONDA_ENV
-    log:
-        "logs/report_fonts.log",
     shell:
         "python -m rnnlab.style.fonts --out {output:q} --params {params.cfg:q}"
         " --reuse {params.reuse:q} > {log:q} 2>&1"

@@ -20,12 +20,12 @@ rule theory_q1:
             category="theory",
             subcategory="tables",
         ),
-    params:
-        cfg=as_json(THEORY_CFG["q1"]),
-    conda:
-        CONDA_ENV
     log:
         "logs/theory_q1.log",
+    conda:
+        CONDA_ENV
+    params:
+        cfg=as_json(THEORY_CFG["q1"]),
     shell:
         "python -m rnnlab.theory.q1 --params {params.cfg:q} --out {output:q} > {log:q} 2>&1"
 
@@ -35,12 +35,12 @@ rule theory_forward:
         code=module_code("rnnlab.theory.forward"),
     output:
         f"{THEORY}/forward.json",
-    params:
-        cfg=as_json(THEORY_CFG["forward"]),
-    conda:
-        CONDA_ENV
     log:
         "logs/theory_forward.log",
+    conda:
+        CONDA_ENV
+    params:
+        cfg=as_json(THEORY_CFG["forward"]),
     shell:
         "python -m rnnlab.theory.forward --params {params.cfg:q} --out {output:q} > {log:q} 2>&1"
 
@@ -50,18 +50,18 @@ rule theory_addition:
         code=module_code("rnnlab.theory.addition"),
     output:
         f"{THEORY}/addition.json",
-    params:
-        cfg=as_json({k: v for k, v in THEORY_CFG["addition"].items() if k != "threads"}),
-    threads: THEORY_CFG["addition"]["threads"]
-    conda:
-        CONDA_ENV
-    resources:
-        mem_mb=2000,
-        runtime=30,
     log:
         "logs/theory_addition.log",
     benchmark:
         "benchmarks/theory_addition.tsv"
+    conda:
+        CONDA_ENV
+    threads: THEORY_CFG["addition"]["threads"]
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        cfg=as_json({k: v for k, v in THEORY_CFG["addition"].items() if k != "threads"}),
     shell:
         "python -m rnnlab.theory.addition --params {params.cfg:q} --threads {threads}"
         " --out {output:q} > {log:q} 2>&1"
@@ -72,18 +72,18 @@ rule theory_parallelism:
         code=module_code("rnnlab.theory.parallelism"),
     output:
         f"{THEORY}/parallelism.json",
-    params:
-        cfg=as_json(THEORY_CFG["parallelism"]),
-    threads: max(THEORY_CFG["parallelism"]["cpu_threads"])
-    conda:
-        CONDA_ENV
-    resources:
-        mem_mb=2000,
-        runtime=30,
     log:
         "logs/theory_parallelism.log",
     benchmark:
         "benchmarks/theory_parallelism.tsv"
+    conda:
+        CONDA_ENV
+    threads: max(THEORY_CFG["parallelism"]["cpu_threads"])
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        cfg=as_json(THEORY_CFG["parallelism"]),
     shell:
         "python -m rnnlab.theory.parallelism --params {params.cfg:q} --threads {threads}"
         " --out {output:q} > {log:q} 2>&1"
@@ -98,10 +98,10 @@ rule theory_summary:
         code=module_code("rnnlab.theory.summary"),
     output:
         f"{THEORY}/summary.json",
-    conda:
-        CONDA_ENV
     log:
         "logs/theory_summary.log",
+    conda:
+        CONDA_ENV
     shell:
         "python -m rnnlab.theory.summary --q1 {input.q1:q} --forward {input.forward:q}"
         " --addition {input.addition:q} --parallelism {input.parallelism:q}"
@@ -119,14 +119,15 @@ rule theory_figure:
             f"{THEORY}/fig_{{figure}}.svg",
             caption="../report/theory_figure.rst",
             category="theory",
-            subcategory="figures", labels={"figure": "{figure}"},
+            subcategory="figures",
+            labels={"figure": "{figure}"},
         ),
+    log:
+        "logs/theory_figure/{figure}.log",
     wildcard_constraints:
         figure="|".join(THEORY_FIGURES),
     conda:
         CONDA_ENV
-    log:
-        "logs/theory_figure/{figure}.log",
     shell:
         "python -m rnnlab.theory.figures {wildcards.figure} --results {input.results:q}"
         " --font {input.font:q} --out {output:q} > {log:q} 2>&1"
@@ -139,10 +140,10 @@ rule theory_graph_figure:
         code=module_code("rnnlab.theory.figures"),
     output:
         f"{THEORY}/fig_graph.svg",
-    conda:
-        CONDA_ENV
     log:
         "logs/theory_figure/graph.log",
+    conda:
+        CONDA_ENV
     shell:
         "python -m rnnlab.theory.figures graph --font {input.font:q} --out {output:q} > {log:q} 2>&1"
 

@@ -72,17 +72,21 @@ def run_record(metrics: dict[str, Any], predictions: dict[str, np.ndarray]) -> d
     epoch_cpu = [h["cpu_seconds"] for h in history if "cpu_seconds" in h]
     cpu = _get(metrics, "cpu_seconds", default=float(np.sum(epoch_cpu)) if epoch_cpu else 0.0)
     return {
-        "model": metrics["model"], "length": int(metrics["length"]),
+        "model": metrics["model"],
+        "length": int(metrics["length"]),
         "seed": int(_get(metrics, "seed", "config.seed", default=0)),
-        "mse": metrics["test"]["mse"], "mae": metrics["test"]["mae"],
+        "mse": metrics["test"]["mse"],
+        "mae": metrics["test"]["mae"],
         "mae_kw": metrics["test"]["mae_kw"],
         "skill": 1.0 - metrics["test"]["mse"] / metrics["persistence"]["mse"],
         "cpu_seconds": float(cpu),
-        "epoch_cpu_seconds": float(np.mean(epoch_cpu)) if epoch_cpu else float(
-            metrics.get("mean_epoch_cpu_seconds", 0.0)),
+        "epoch_cpu_seconds": float(np.mean(epoch_cpu))
+        if epoch_cpu
+        else float(metrics.get("mean_epoch_cpu_seconds", 0.0)),
         "parameters": metrics["trainable_parameters"],
-        "epochs_to_90pct_skill": _get(metrics, "epochs_to_90pct_skill",
-                                      "convergence_epochs.gain_90pct"),
+        "epochs_to_90pct_skill": _get(
+            metrics, "epochs_to_90pct_skill", "convergence_epochs.gain_90pct"
+        ),
         "best_epoch": metrics.get("best_epoch"),
         "epochs_run": _get(metrics, "epochs_run", default=len(history)),
         "stopped_early": bool(metrics.get("stopped_early", False)),
@@ -105,8 +109,16 @@ def seed_rms_errors(runs: list[dict[str, Any]]) -> np.ndarray:
 def row(runs: list[dict[str, Any]], targets: np.ndarray) -> dict[str, Any]:
     """Table row of one model and length: mean ± sd over seeds of each quantity."""
     out: dict[str, Any] = {"n_seeds": len(runs), "seeds": [r["seed"] for r in runs]}
-    for key in ("mse", "mae", "mae_kw", "skill", "cpu_seconds", "epoch_cpu_seconds",
-                "best_epoch", "epochs_run"):
+    for key in (
+        "mse",
+        "mae",
+        "mae_kw",
+        "skill",
+        "cpu_seconds",
+        "epoch_cpu_seconds",
+        "best_epoch",
+        "epochs_run",
+    ):
         out[key] = stat([float(r[key]) for r in runs])
     conv = [r["epochs_to_90pct_skill"] for r in runs]
     out["epochs_to_90pct_skill"] = stat([float(c) for c in conv]) if None not in conv else None
@@ -146,37 +158,68 @@ class Evidence:
         # > 0: a's seed-mean test MSE is lower than b's by this share of b's.
         gain = 1.0 - mse_a / mse_b
         # The template words the direction from `direction` and prints `gain_abs`.
-        extra = {"pair": [a, b], "window": length, "n_seeds": self.n_seeds, "gain": gain,
-                 "gain_abs": abs(gain), "direction": "lower" if gain > 0 else "higher"}
+        extra = {
+            "pair": [a, b],
+            "window": length,
+            "n_seeds": self.n_seeds,
+            "gain": gain,
+            "gain_abs": abs(gain),
+            "direction": "lower" if gain > 0 else "higher",
+        }
         paired = cl.compare_forecasters(claim_id, ea, eb, names=(a, b), **extra)
-        seeds = cl.compare_seeds(f"{claim_id}.seeds", self.seeds(a, length),
-                                 self.seeds(b, length), higher_is_better=False, names=(a, b),
-                                 **extra)
+        seeds = cl.compare_seeds(
+            f"{claim_id}.seeds",
+            self.seeds(a, length),
+            self.seeds(b, length),
+            higher_is_better=False,
+            names=(a, b),
+            **extra,
+        )
         return [paired, seeds]
 
-    def pick(self, claim_id: str, names: list[str], length: int, key: str,
-             higher_is_better: bool = False) -> dict[str, Any]:
+    def pick(
+        self, claim_id: str, names: list[str], length: int, key: str, higher_is_better: bool = False
+    ) -> dict[str, Any]:
         """Best of `names` by the seed mean of `key`; a tie unless it beats the runner-up."""
         scores = {m: float(np.mean(self.seeds(m, length, key))) for m in names}
         ranked = sorted(scores, key=lambda m: scores[m], reverse=higher_is_better)
-        inner = cl.compare_seeds(f"{claim_id}.runner_up", self.seeds(ranked[0], length, key),
-                                 self.seeds(ranked[1], length, key),
-                                 higher_is_better=higher_is_better, names=(ranked[0], ranked[1]))
-        return cl.pick(claim_id, scores, inner, higher_is_better=higher_is_better,
-                       key=key, window=length, machine_dependent=key == "cpu_seconds")
+        inner = cl.compare_seeds(
+            f"{claim_id}.runner_up",
+            self.seeds(ranked[0], length, key),
+            self.seeds(ranked[1], length, key),
+            higher_is_better=higher_is_better,
+            names=(ranked[0], ranked[1]),
+        )
+        return cl.pick(
+            claim_id,
+            scores,
+            inner,
+            higher_is_better=higher_is_better,
+            key=key,
+            window=length,
+            machine_dependent=key == "cpu_seconds",
+        )
 
 
 def tradeoff_pick(ev: Evidence, claim_id: str, length: int) -> dict[str, Any]:
     """Cheapest (job CPU seconds) among the models not worse than the most accurate over seeds."""
     mses = {m: float(np.mean(ev.seeds(m, length))) for m in ARCHITECTURES}
     best = min(mses, key=lambda m: mses[m])
-    near = [best] + [m for m in ARCHITECTURES if m != best and cl.compare_seeds(
-        "tmp", ev.seeds(best, length), ev.seeds(m, length),
-        higher_is_better=False)["verdict"] == cl.INDISTINGUISHABLE]
+    near = [best] + [
+        m
+        for m in ARCHITECTURES
+        if m != best
+        and cl.compare_seeds(
+            "tmp", ev.seeds(best, length), ev.seeds(m, length), higher_is_better=False
+        )["verdict"]
+        == cl.INDISTINGUISHABLE
+    ]
     if len(near) == 1:
         # Only the most accurate is accurate enough: it is the trade-off unless it ties.
         return ev.pick(claim_id, list(ARCHITECTURES), length, "mse") | {
-            "candidates": near, "machine_dependent": True}
+            "candidates": near,
+            "machine_dependent": True,
+        }
     claim = ev.pick(claim_id, near, length, "cpu_seconds")
     return claim | {"candidates": near, "most_accurate": best}
 
@@ -187,29 +230,45 @@ def part_a(ev: Evidence, length: int, targets: np.ndarray) -> tuple[dict[str, An
     for m in ARCHITECTURES:
         claims += ev.pair(f"q7.a.{m}_vs_ridge", m, "ridge", length)
         claims += ev.pair(f"q7.a.{m}_vs_persistence", m, "persistence", length)
-        claims.append(cl.versus_threshold(f"q7.a.lag_{m}", rows[m]["lag"]["mean"], LAG_THRESHOLD,
-                                          "half a step", model=m))
+        claims.append(
+            cl.versus_threshold(
+                f"q7.a.lag_{m}", rows[m]["lag"]["mean"], LAG_THRESHOLD, "half a step", model=m
+            )
+        )
     for m in ("gru", "bilstm", "rnn"):
         claims += ev.pair(f"q7.a.{m}_vs_lstm", m, "lstm", length)
     claims.append(ev.pick("q7.a.best", list(ARCHITECTURES), length, "mse"))
     claims.append(ev.pick("q7.a.fastest", list(ARCHITECTURES), length, "cpu_seconds"))
     if all(rows[m]["epochs_to_90pct_skill"] is not None for m in ARCHITECTURES):
-        claims.append(ev.pick("q7.a.fastest_convergence", list(ARCHITECTURES), length,
-                              "epochs_to_90pct_skill"))
+        claims.append(
+            ev.pick(
+                "q7.a.fastest_convergence", list(ARCHITECTURES), length, "epochs_to_90pct_skill"
+            )
+        )
     claims.append(tradeoff_pick(ev, "q7.a.tradeoff", length))
     lstm = rows["lstm"]
-    ratios = {m: {"param_ratio": rows[m]["parameters"] / lstm["parameters"],
-                  "time_ratio": rows[m]["cpu_seconds"]["mean"] / lstm["cpu_seconds"]["mean"],
-                  "epoch_time_ratio": rows[m]["epoch_cpu_seconds"]["mean"]
-                  / lstm["epoch_cpu_seconds"]["mean"],
-                  # > 0: lower seed-mean test MSE than the LSTM by this share (Q2/Q3 quote it).
-                  "mse_gain": 1.0 - rows[m]["mse"]["mean"] / lstm["mse"]["mean"]}
-              for m in ARCHITECTURES}
-    part = {"length": length, "rows": rows, "order": list(ARCHITECTURES),
-            "ranking": sorted(rows, key=lambda m: rows[m]["mse"]["mean"]),
-            "vs_lstm": ratios, "baselines": ev.baselines["by_length"][str(length)],
-            # Quoted by Q2-g/Q3-b (report.xref): parameter and time ratios against the LSTM.
-            "bilstm_vs_lstm": ratios["bilstm"], "gru_vs_lstm": ratios["gru"]}
+    ratios = {
+        m: {
+            "param_ratio": rows[m]["parameters"] / lstm["parameters"],
+            "time_ratio": rows[m]["cpu_seconds"]["mean"] / lstm["cpu_seconds"]["mean"],
+            "epoch_time_ratio": rows[m]["epoch_cpu_seconds"]["mean"]
+            / lstm["epoch_cpu_seconds"]["mean"],
+            # > 0: lower seed-mean test MSE than the LSTM by this share (Q2/Q3 quote it).
+            "mse_gain": 1.0 - rows[m]["mse"]["mean"] / lstm["mse"]["mean"],
+        }
+        for m in ARCHITECTURES
+    }
+    part = {
+        "length": length,
+        "rows": rows,
+        "order": list(ARCHITECTURES),
+        "ranking": sorted(rows, key=lambda m: rows[m]["mse"]["mean"]),
+        "vs_lstm": ratios,
+        "baselines": ev.baselines["by_length"][str(length)],
+        # Quoted by Q2-g/Q3-b (report.xref): parameter and time ratios against the LSTM.
+        "bilstm_vs_lstm": ratios["bilstm"],
+        "gru_vs_lstm": ratios["gru"],
+    }
     return part, claims
 
 
@@ -227,24 +286,45 @@ def part_c(ev: Evidence, lengths: list[int], targets: np.ndarray) -> tuple[dict[
         claims.append(ev.pick(f"q7.c.best_L{n}", list(ARCHITECTURES), n, "mse"))
     degradation: dict[str, Any] = {}
     for m in ARCHITECTURES:
-        claims.append(cl.trend(f"q7.c.trend_{m}", lengths, [ev.seeds(m, n) for n in lengths],
-                               model=m))
-        per_seed = [lo / sh - 1.0 for lo, sh in zip(ev.seeds(m, long), ev.seeds(m, short),
-                                                    strict=True)]
+        claims.append(
+            cl.trend(f"q7.c.trend_{m}", lengths, [ev.seeds(m, n) for n in lengths], model=m)
+        )
+        per_seed = [
+            lo / sh - 1.0 for lo, sh in zip(ev.seeds(m, long), ev.seeds(m, short), strict=True)
+        ]
         degradation[m] = stat(per_seed)
     # Does the Simple RNN fall further behind the LSTM as the window grows? (per-seed gap)
-    gaps = [[a - b for a, b in zip(ev.seeds("rnn", n), ev.seeds("lstm", n), strict=True)]
-            for n in lengths]
+    gaps = [
+        [a - b for a, b in zip(ev.seeds("rnn", n), ev.seeds("lstm", n), strict=True)]
+        for n in lengths
+    ]
     claims.append(cl.trend("q7.c.rnn_gap_trend", lengths, gaps))
     absolute = {m: [abs(v) for v in degradation[m]["values"]] for m in ARCHITECTURES}
     ranked = sorted(absolute, key=lambda m: float(np.mean(absolute[m])))
-    inner = cl.compare_seeds("q7.c.most_stable.runner_up", absolute[ranked[0]],
-                             absolute[ranked[1]], higher_is_better=False, names=tuple(ranked[:2]))
-    claims.append(cl.pick("q7.c.most_stable", {m: float(np.mean(absolute[m])) for m in absolute},
-                          inner, higher_is_better=False))
-    part = {"lengths": lengths, "short": short, "long": long, "table": table,
-            "degradation": degradation, "rnn_gap": [stat(g) for g in gaps],
-            "baselines": {str(n): ev.baselines["by_length"][str(n)] for n in lengths}}
+    inner = cl.compare_seeds(
+        "q7.c.most_stable.runner_up",
+        absolute[ranked[0]],
+        absolute[ranked[1]],
+        higher_is_better=False,
+        names=tuple(ranked[:2]),
+    )
+    claims.append(
+        cl.pick(
+            "q7.c.most_stable",
+            {m: float(np.mean(absolute[m])) for m in absolute},
+            inner,
+            higher_is_better=False,
+        )
+    )
+    part = {
+        "lengths": lengths,
+        "short": short,
+        "long": long,
+        "table": table,
+        "degradation": degradation,
+        "rnn_gap": [stat(g) for g in gaps],
+        "baselines": {str(n): ev.baselines["by_length"][str(n)] for n in lengths},
+    }
     return part, claims
 
 
@@ -255,18 +335,29 @@ def part_e(ev: Evidence, length: int, targets: np.ndarray) -> tuple[dict[str, An
         claims += ev.pair(f"q7.e.{m}_vs_full", m, "lstm", length)
         claims += ev.pair(f"q7.e.{m}_vs_ridge", m, "ridge", length)
         claims += ev.pair(f"q7.e.{m}_vs_persistence", m, "persistence", length)
-        claims.append(cl.compare_seeds(
-            f"q7.e.{m}_time_vs_full", ev.seeds(m, length, "epoch_cpu_seconds"),
-            ev.seeds("lstm", length, "epoch_cpu_seconds"), higher_is_better=False,
-            names=(m, "lstm"), machine_dependent=True))
-    claims += ev.pair("q7.e.forget_only_vs_input_only", "lstm_forget_only", "lstm_input_only",
-                      length)
+        claims.append(
+            cl.compare_seeds(
+                f"q7.e.{m}_time_vs_full",
+                ev.seeds(m, length, "epoch_cpu_seconds"),
+                ev.seeds("lstm", length, "epoch_cpu_seconds"),
+                higher_is_better=False,
+                names=(m, "lstm"),
+                machine_dependent=True,
+            )
+        )
+    claims += ev.pair(
+        "q7.e.forget_only_vs_input_only", "lstm_forget_only", "lstm_input_only", length
+    )
     claims.append(ev.pick("q7.e.best", list(ABLATION_VARIANTS), length, "mse"))
     full = rows["lstm"]["mse"]["mean"]
-    part = {"length": length, "rows": rows, "order": list(ABLATION_VARIANTS),
-            "ranking": sorted(rows, key=lambda m: rows[m]["mse"]["mean"]),
-            "loss_vs_full": {m: rows[m]["mse"]["mean"] / full - 1.0 for m in rows},
-            "baselines": ev.baselines["by_length"][str(length)]}
+    part = {
+        "length": length,
+        "rows": rows,
+        "order": list(ABLATION_VARIANTS),
+        "ranking": sorted(rows, key=lambda m: rows[m]["mse"]["mean"]),
+        "loss_vs_full": {m: rows[m]["mse"]["mean"] / full - 1.0 for m in rows},
+        "baselines": ev.baselines["by_length"][str(length)],
+    }
     return part, claims
 
 
@@ -274,20 +365,30 @@ def part_d(ev: Evidence, length: int) -> tuple[dict[str, Any], list]:
     """The season shift between validation (winter) and test (summer), from persistence."""
     base = ev.baselines["by_length"][str(length)]["persistence"]
     ratio = base["val_mse"] / base["mse"]
-    claim = cl.versus_threshold("q7.d.season_shift", ratio, SEASON_RATIO, "equal difficulty",
-                                val_mse=base["val_mse"], test_mse=base["mse"])
-    return {"persistence_val_mse": base["val_mse"], "persistence_test_mse": base["mse"],
-            "val_over_test": ratio}, [claim]
+    claim = cl.versus_threshold(
+        "q7.d.season_shift",
+        ratio,
+        SEASON_RATIO,
+        "equal difficulty",
+        val_mse=base["val_mse"],
+        test_mse=base["mse"],
+    )
+    return {
+        "persistence_val_mse": base["val_mse"],
+        "persistence_test_mse": base["mse"],
+        "val_over_test": ratio,
+    }, [claim]
 
 
-def interval_claims(claim_id: str, ci95: list[float], null: float = 0.0,
-                    **extra: Any) -> list[dict[str, Any]]:
+def interval_claims(
+    claim_id: str, ci95: list[float], null: float = 0.0, **extra: Any
+) -> list[dict[str, Any]]:
     """An interval against a null value as two threshold claims: `.above` (its lower end is
     above the null) and `.below` (its upper end is below it); neither: undetermined."""
-    return [cl.versus_threshold(f"{claim_id}.above", ci95[0], null, "null value", ci95=ci95,
-                                **extra),
-            cl.versus_threshold(f"{claim_id}.below", ci95[1], null, "null value", ci95=ci95,
-                                **extra)]
+    return [
+        cl.versus_threshold(f"{claim_id}.above", ci95[0], null, "null value", ci95=ci95, **extra),
+        cl.versus_threshold(f"{claim_id}.below", ci95[1], null, "null value", ci95=ci95, **extra),
+    ]
 
 
 #: The forget gate "stays within a narrow band" when its largest temporal spread (sd over a
@@ -300,22 +401,32 @@ def part_b(gates: dict[str, Any]) -> list[dict[str, Any]]:
     for layer in gates["layers"]:
         k = layer["layer"]
         spread = layer["gates"]["lstm_forget"]["temporal_spread_max"]
-        claims.append(cl.versus_threshold(f"q7.b.forget_spread_l{k}", spread, NARROW_SPREAD,
-                                          "NARROW_SPREAD", layer=k))
+        claims.append(
+            cl.versus_threshold(
+                f"q7.b.forget_spread_l{k}", spread, NARROW_SPREAD, "NARROW_SPREAD", layer=k
+            )
+        )
         for pair in ("update_forget", "one_minus_update_input"):
             p = layer["partial"][pair]
-            claims += interval_claims(f"q7.b.{pair}_partial_l{k}", p["ci95"], layer=k,
-                                      r=p["r"], raw=p["raw"])
+            claims += interval_claims(
+                f"q7.b.{pair}_partial_l{k}", p["ci95"], layer=k, r=p["r"], raw=p["raw"]
+            )
         rem = layer["remember"]
         for key in ("level_diff", "change_diff"):
-            claims += interval_claims(f"q7.b.remember_{key}_l{k}", rem[key]["ci95"], layer=k,
-                                      estimate=rem[key]["value"])
+            claims += interval_claims(
+                f"q7.b.remember_{key}_l{k}", rem[key]["ci95"], layer=k, estimate=rem[key]["value"]
+            )
     return claims
 
 
-def build_summary(prep: dict[str, Any], runs: Runs, baselines: dict[str, Any],
-                  errors: dict[str, np.ndarray], gates: dict[str, Any],
-                  setup: dict[str, Any]) -> dict[str, Any]:
+def build_summary(
+    prep: dict[str, Any],
+    runs: Runs,
+    baselines: dict[str, Any],
+    errors: dict[str, np.ndarray],
+    gates: dict[str, Any],
+    setup: dict[str, Any],
+) -> dict[str, Any]:
     lengths = sorted(int(n) for n in baselines["lengths"])
     main_length = int(setup["main_length"])
     missing = [(m, n) for m in ARCHITECTURES for n in lengths if (m, n) not in runs]
@@ -326,8 +437,10 @@ def build_summary(prep: dict[str, Any], runs: Runs, baselines: dict[str, Any],
     for key, group in runs.items():
         for r in group:
             if not np.array_equal(r["targets"], targets):
-                raise RnnlabError(f"run {key} seed {r['seed']} was scored on other test targets "
-                                  "than the baselines; rerun it with the same forecast.lengths.")
+                raise RnnlabError(
+                    f"run {key} seed {r['seed']} was scored on other test targets "
+                    "than the baselines; rerun it with the same forecast.lengths."
+                )
     ev = Evidence(runs, baselines, errors)
     a, claims_a = part_a(ev, main_length, targets)
     c, claims_c = part_c(ev, lengths, targets)
@@ -335,11 +448,31 @@ def build_summary(prep: dict[str, Any], runs: Runs, baselines: dict[str, Any],
     d, claims_d = part_d(ev, main_length)
     every = [r for group in runs.values() for r in group]
     return {
-        "data": {k: prep[k] for k in (
-            "minute_rows", "missing_rows", "missing_row_share", "absent_minutes", "first", "last",
-            "resolution_minutes", "min_coverage", "max_gap_steps", "steps", "missing_steps",
-            "interpolated_steps", "unfilled_steps", "splits", "target", "target_std",
-            "target_mean", "features", "text_sha256") if k in prep}
+        "data": {
+            k: prep[k]
+            for k in (
+                "minute_rows",
+                "missing_rows",
+                "missing_row_share",
+                "absent_minutes",
+                "first",
+                "last",
+                "resolution_minutes",
+                "min_coverage",
+                "max_gap_steps",
+                "steps",
+                "missing_steps",
+                "interpolated_steps",
+                "unfilled_steps",
+                "splits",
+                "target",
+                "target_std",
+                "target_mean",
+                "features",
+                "text_sha256",
+            )
+            if k in prep
+        }
         # The template's unit word: "hour" when one step is an hour.
         | {"hourly": prep.get("resolution_minutes") == 60},
         "setup": setup,
@@ -352,7 +485,11 @@ def build_summary(prep: dict[str, Any], runs: Runs, baselines: dict[str, Any],
         "runs_cap_bound": sum(r["cap_bound"] for r in every),
         "cpu_seconds_training": float(sum(r["cpu_seconds"] for r in every)),
         "baselines": baselines,
-        "a": a, "b": gates, "c": c, "d": d, "e": e,
+        "a": a,
+        "b": gates,
+        "c": c,
+        "d": d,
+        "e": e,
         "claims": cl.collect(*claims_a, *part_b(gates), *claims_c, *claims_d, *claims_e),
     }
 
@@ -376,16 +513,25 @@ def _main(argv: list[str] | None) -> int:
     parser.add_argument("--gates", required=True)
     parser.add_argument("--baselines", required=True, help="baselines.json")
     parser.add_argument("--baseline-errors", required=True, help="errors.npz of the baselines")
-    parser.add_argument("--metrics", action="append", required=True,
-                        help="a run's metrics.json (predictions.npz beside it)")
+    parser.add_argument(
+        "--metrics",
+        action="append",
+        required=True,
+        help="a run's metrics.json (predictions.npz beside it)",
+    )
     parser.add_argument("--setup", required=True, help="JSON: shared training settings")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
     with np.load(args.baseline_errors) as data:
         errors = {k: data[k] for k in data.files}
-    summary = build_summary(read_json(args.prep), load_runs(args.metrics),
-                            read_json(args.baselines), errors, read_json(args.gates),
-                            json.loads(args.setup))
+    summary = build_summary(
+        read_json(args.prep),
+        load_runs(args.metrics),
+        read_json(args.baselines),
+        errors,
+        read_json(args.gates),
+        json.loads(args.setup),
+    )
     write_json(Path(args.out), summary)
     verdicts = {k: v["verdict"] for k, v in summary["claims"].items() if v["kind"] == "pick"}
     print(json.dumps({"claims": len(summary["claims"]), "picks": verdicts}), flush=True)

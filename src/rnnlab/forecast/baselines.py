@@ -41,8 +41,10 @@ MAX_LAG = 6
 def seasonal_steps(resolution_minutes: int) -> int:
     """Steps in one day at the series' resolution (the seasonal-naive look-back)."""
     if (24 * 60) % resolution_minutes:
-        raise RnnlabError(f"a day is not a whole number of {resolution_minutes}-minute steps; "
-                          "seasonal naive needs power.resolution_minutes to divide 1440.")
+        raise RnnlabError(
+            f"a day is not a whole number of {resolution_minutes}-minute steps; "
+            "seasonal naive needs power.resolution_minutes to divide 1440."
+        )
     return 24 * 60 // resolution_minutes
 
 
@@ -58,8 +60,9 @@ def seasonal_naive(series: Series, targets: np.ndarray, day: int) -> tuple[np.nd
     return pred.astype(np.float64), int(missing.sum())
 
 
-def _ridge_fit_predict(x_train: np.ndarray, y_train: np.ndarray, xs: list[np.ndarray],
-                       alpha: float) -> list[np.ndarray]:
+def _ridge_fit_predict(
+    x_train: np.ndarray, y_train: np.ndarray, xs: list[np.ndarray], alpha: float
+) -> list[np.ndarray]:
     from sklearn.linear_model import Ridge
 
     model = Ridge(alpha=alpha)
@@ -67,11 +70,14 @@ def _ridge_fit_predict(x_train: np.ndarray, y_train: np.ndarray, xs: list[np.nda
     return [model.predict(x.reshape(len(x), -1)) for x in xs]
 
 
-def length_baselines(series: Series, length: int, common_length: int, day: int
-                     ) -> tuple[dict[str, Any], dict[str, np.ndarray], np.ndarray]:
+def length_baselines(
+    series: Series, length: int, common_length: int, day: int
+) -> tuple[dict[str, Any], dict[str, np.ndarray], np.ndarray]:
     """Scores of the three baselines at one window length, their test errors and targets."""
-    split = {s: window_targets(series, s, length, common_length=common_length if s == "test"
-                               else None) for s in ("train", "val", "test")}
+    split = {
+        s: window_targets(series, s, length, common_length=common_length if s == "test" else None)
+        for s in ("train", "val", "test")
+    }
     data = {s: windows_for(series, t, length) for s, t in split.items()}
     ti = series.target_index
     preds: dict[str, dict[str, np.ndarray]] = {"persistence": {}, "seasonal_naive": {}}
@@ -86,8 +92,9 @@ def length_baselines(series: Series, length: int, common_length: int, day: int
         (val_pred,) = _ridge_fit_predict(*data["train"], [data["val"][0]], alpha)
         scan[f"{alpha:g}"] = float(np.mean((val_pred - data["val"][1]) ** 2))
     best_alpha = min(ALPHAS, key=lambda a: scan[f"{a:g}"])
-    val_pred, test_pred = _ridge_fit_predict(*data["train"], [data["val"][0], data["test"][0]],
-                                             best_alpha)
+    val_pred, test_pred = _ridge_fit_predict(
+        *data["train"], [data["val"][0], data["test"][0]], best_alpha
+    )
     preds["ridge"] = {"val": val_pred, "test": test_pred}
     scores: dict[str, Any] = {}
     errors: dict[str, np.ndarray] = {}
@@ -95,17 +102,21 @@ def length_baselines(series: Series, length: int, common_length: int, day: int
         err = preds[name]["test"] - data["test"][1].astype(np.float64)
         val_err = preds[name]["val"] - data["val"][1].astype(np.float64)
         errors[name] = err
-        scores[name] = {"mse": float(np.mean(err**2)), "mae": float(np.mean(np.abs(err))),
-                        "val_mse": float(np.mean(val_err**2)),
-                        "mse_kw2": float(np.mean(err**2)) * series.target_std**2,
-                        "mae_kw": float(np.mean(np.abs(err))) * series.target_std}
+        scores[name] = {
+            "mse": float(np.mean(err**2)),
+            "mae": float(np.mean(np.abs(err))),
+            "val_mse": float(np.mean(val_err**2)),
+            "mse_kw2": float(np.mean(err**2)) * series.target_std**2,
+            "mae_kw": float(np.mean(np.abs(err))) * series.target_std,
+        }
     scores["ridge"] |= {"alpha": best_alpha, "alpha_scan": scan}
     scores["seasonal_naive"]["fallbacks"] = fallbacks
     return scores, errors, split["test"]
 
 
-def best_lag(pred: np.ndarray, truth: np.ndarray, targets: np.ndarray,
-             max_lag: int = MAX_LAG) -> dict[str, Any]:
+def best_lag(
+    pred: np.ndarray, truth: np.ndarray, targets: np.ndarray, max_lag: int = MAX_LAG
+) -> dict[str, Any]:
     """The shift k (steps) for which pred at target t correlates best with the truth at t − k.
 
     Targets need not be contiguous: for each k only the targets t whose t − k is also a
@@ -115,8 +126,7 @@ def best_lag(pred: np.ndarray, truth: np.ndarray, targets: np.ndarray,
     position = {int(t): i for i, t in enumerate(targets)}
     corr = {}
     for k in range(-max_lag, max_lag + 1):
-        pairs = [(i, position[int(t) - k]) for i, t in enumerate(targets)
-                 if int(t) - k in position]
+        pairs = [(i, position[int(t) - k]) for i, t in enumerate(targets) if int(t) - k in position]
         if len(pairs) < 3:
             continue
         a = np.array([pred[i] for i, _ in pairs], dtype=np.float64)
@@ -127,17 +137,27 @@ def best_lag(pred: np.ndarray, truth: np.ndarray, targets: np.ndarray,
     if not corr:
         raise RnnlabError("too few consecutive test targets to measure a forecast's lag.")
     lag = max(corr, key=lambda k: corr[k])
-    return {"lag": int(lag), "corr": {str(k): v for k, v in corr.items()},
-            "corr_at_lag": corr[lag], "corr_at_zero": corr.get(0)}
+    return {
+        "lag": int(lag),
+        "corr": {str(k): v for k, v in corr.items()},
+        "corr_at_lag": corr[lag],
+        "corr_at_zero": corr.get(0),
+    }
 
 
-def compute(series: Series, lengths: list[int], resolution_minutes: int
-            ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def compute(
+    series: Series, lengths: list[int], resolution_minutes: int
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     common = max(lengths)
     day = seasonal_steps(resolution_minutes)
-    out: dict[str, Any] = {"lengths": lengths, "common_length": common, "seasonal_steps": day,
-                           "max_lag": MAX_LAG,
-                           "alphas": list(ALPHAS), "by_length": {}}
+    out: dict[str, Any] = {
+        "lengths": lengths,
+        "common_length": common,
+        "seasonal_steps": day,
+        "max_lag": MAX_LAG,
+        "alphas": list(ALPHAS),
+        "by_length": {},
+    }
     arrays: dict[str, np.ndarray] = {}
     for n in lengths:
         scores, errors, targets = length_baselines(series, n, common, day)
@@ -149,9 +169,12 @@ def compute(series: Series, lengths: list[int], resolution_minutes: int
             arrays[f"{name}_L{n}"] = err
     arrays["y"] = series.values[arrays["targets"], series.target_index].astype(np.float64)
     out["n_test"] = int(len(arrays["targets"]))
-    out["lag"] = {name: best_lag(arrays[f"{name}_L{lengths[0]}"] + arrays["y"], arrays["y"],
-                                 arrays["targets"])
-                  for name in BASELINES}
+    out["lag"] = {
+        name: best_lag(
+            arrays[f"{name}_L{lengths[0]}"] + arrays["y"], arrays["y"], arrays["targets"]
+        )
+        for name in BASELINES
+    }
     return out, arrays
 
 
@@ -165,15 +188,23 @@ def _main(argv: list[str] | None) -> int:
     args = parser.parse_args(argv)
     cfg = json.loads(args.params)
     series = load_series(args.series, args.prep)
-    summary, arrays = compute(series, [int(n) for n in cfg["lengths"]],
-                              int(cfg["resolution_minutes"]))
+    summary, arrays = compute(
+        series, [int(n) for n in cfg["lengths"]], int(cfg["resolution_minutes"])
+    )
     Path(args.out_npz).parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(args.out_npz).with_suffix(".tmp.npz")
     np.savez(tmp, **arrays)
     tmp.replace(args.out_npz)
     write_json(args.out_json, summary)
-    print(json.dumps({n: {k: round(v["mse"], 4) for k, v in s.items()}
-                      for n, s in summary["by_length"].items()}), flush=True)
+    print(
+        json.dumps(
+            {
+                n: {k: round(v["mse"], 4) for k, v in s.items()}
+                for n, s in summary["by_length"].items()
+            }
+        ),
+        flush=True,
+    )
     return 0
 
 

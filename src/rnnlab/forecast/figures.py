@@ -36,8 +36,11 @@ GATE_LABELS = {
 FORECAST_STEPS = 168  # the last week of the test split at hourly resolution
 # Baselines other than persistence: styled here (a baseline is a line, not a model).
 BASELINE_STYLES = {
-    "persistence": {"color": plots.MODEL_COLORS["persistence"], "linestyle": "--",
-                    "label": plots.MODEL_LABELS["persistence"]},
+    "persistence": {
+        "color": plots.MODEL_COLORS["persistence"],
+        "linestyle": "--",
+        "label": plots.MODEL_LABELS["persistence"],
+    },
     "ridge": {"color": "#000000", "linestyle": ":", "label": plots.rtl("مبنا: رگرسیون ستیغی")},
 }
 
@@ -48,9 +51,16 @@ def curves(summary: dict, out: Path) -> None:
     for model in ARCHITECTURES:
         style = plots.model_style(model)
         for seed, curve in enumerate(rows[model]["val_curves"]):
-            ax.plot(range(1, len(curve) + 1), curve, color=style["color"],
-                    marker=style["marker"], markersize=3, linewidth=1.0, alpha=0.8,
-                    label=style["label"] if seed == 0 else None)
+            ax.plot(
+                range(1, len(curve) + 1),
+                curve,
+                color=style["color"],
+                marker=style["marker"],
+                markersize=3,
+                linewidth=1.0,
+                alpha=0.8,
+                label=style["label"] if seed == 0 else None,
+            )
     for name, style in BASELINE_STYLES.items():
         ax.axhline(summary["a"]["baselines"][name]["val_mse"], **style)
     ax.set_xlabel("دور آموزش (یک گذر کامل)")
@@ -66,13 +76,21 @@ def lengths(summary: dict, out: Path) -> None:
     fig, ax = plt.subplots()
     for model in ARCHITECTURES:
         cells = [part["table"][model][str(n)]["mse"] for n in xs]
-        ax.errorbar(xs, [c["mean"] for c in cells], yerr=[c["sd"] or 0.0 for c in cells],
-                    capsize=3, **plots.model_style(model))
+        ax.errorbar(
+            xs,
+            [c["mean"] for c in cells],
+            yerr=[c["sd"] or 0.0 for c in cells],
+            capsize=3,
+            **plots.model_style(model),
+        )
     for name, style in BASELINE_STYLES.items():
         ax.plot(xs, [part["baselines"][str(n)][name]["mse"] for n in xs], **style)
     ax.set_xticks(xs)
-    ax.set_xlabel("طول پنجره (گام ساعتی)" if summary["data"]["resolution_minutes"] == 60
-                  else "طول پنجره (گام)")
+    ax.set_xlabel(
+        "طول پنجره (گام ساعتی)"
+        if summary["data"]["resolution_minutes"] == 60
+        else "طول پنجره (گام)"
+    )
     ax.set_ylabel("میانگین مربعات خطای آزمون (استانداردشده)")
     ax.legend(fontsize=8)
     plots.persian_ticks(ax)
@@ -86,8 +104,13 @@ def ablation(summary: dict, out: Path) -> None:
     cells = [part["rows"][n]["mse"] for n in names]
     values = [c["mean"] for c in cells]
     fig, ax = plt.subplots(figsize=(6.0, 3.2))
-    ax.barh(range(len(names)), values, xerr=[c["sd"] or 0.0 for c in cells], capsize=3,
-            color=[plots.MODEL_COLORS[k] for k in keys])
+    ax.barh(
+        range(len(names)),
+        values,
+        xerr=[c["sd"] or 0.0 for c in cells],
+        capsize=3,
+        color=[plots.MODEL_COLORS[k] for k in keys],
+    )
     ax.set_yticks(range(len(names)), [plots.MODEL_LABELS[k] for k in keys])
     for name, style in BASELINE_STYLES.items():
         ax.axvline(part["baselines"][name]["mse"], **style)
@@ -101,8 +124,9 @@ def ablation(summary: dict, out: Path) -> None:
     plots.save_figure(fig, out)
 
 
-def forecast(summary: dict, predictions: dict[str, Path], out: Path,
-             ridge_errors: np.ndarray | None = None) -> None:
+def forecast(
+    summary: dict, predictions: dict[str, Path], out: Path, ridge_errors: np.ndarray | None = None
+) -> None:
     std, mean = summary["data"]["target_std"], summary["data"]["target_mean"]
     loaded = {m: np.load(p) for m, p in predictions.items()}
     first = loaded[ARCHITECTURES[0]]
@@ -117,8 +141,11 @@ def forecast(summary: dict, predictions: dict[str, Path], out: Path,
     if ridge_errors is not None:
         ridge = (ridge_errors[sel] + first["y"][sel]) * std + mean
         ax.plot(hours, ridge, **BASELINE_STYLES["ridge"] | {"linewidth": 1.0})
-    ax.set_xlabel("ساعت از آغاز بازهٔ نمایش‌داده‌شده" if summary["data"]["resolution_minutes"] == 60
-                  else "گام از آغاز بازهٔ نمایش‌داده‌شده")
+    ax.set_xlabel(
+        "ساعت از آغاز بازهٔ نمایش‌داده‌شده"
+        if summary["data"]["resolution_minutes"] == 60
+        else "گام از آغاز بازهٔ نمایش‌داده‌شده"
+    )
     ax.set_ylabel("توان فعال کل (کیلووات)")
     ax.legend(ncol=3, fontsize=8)
     plots.persian_ticks(ax)
@@ -127,15 +154,27 @@ def forecast(summary: dict, predictions: dict[str, Path], out: Path,
 
 def gates(arrays: np.lib.npyio.NpzFile, window: str, out: Path) -> None:
     keys = list(GATE_LABELS)
-    fig, axes = plt.subplots(len(keys) + 1, 1, figsize=(6.2, 8.6), sharex=True,
-                             gridspec_kw={"height_ratios": [1.3] + [1] * len(keys)})
+    fig, axes = plt.subplots(
+        len(keys) + 1,
+        1,
+        figsize=(6.2, 8.6),
+        sharex=True,
+        gridspec_kw={"height_ratios": [1.3] + [1] * len(keys)},
+    )
     series = arrays[f"{window}_input_kw"]
     steps = np.arange(1, len(series) + 1)
     axes[0].plot(steps, series, color="black", linewidth=1.2)
     remember = arrays[f"{window}_l1_remember"].astype(bool)
     if remember.any():
-        axes[0].plot(steps[remember], series[remember], linestyle="none", marker="o",
-                     markersize=4, color=plots.MODEL_COLORS["lstm"], label="لحظهٔ یادآوری")
+        axes[0].plot(
+            steps[remember],
+            series[remember],
+            linestyle="none",
+            marker="o",
+            markersize=4,
+            color=plots.MODEL_COLORS["lstm"],
+            label="لحظهٔ یادآوری",
+        )
         axes[0].legend(fontsize=7, loc="upper left")
     axes[0].set_ylabel("کیلووات")
     axes[0].set_title(WINDOW_LABELS[window])
@@ -145,12 +184,21 @@ def gates(arrays: np.lib.npyio.NpzFile, window: str, out: Path) -> None:
         order = np.argsort(values.mean(axis=0))
         low, high = float(values.min()), float(values.max())
         # Each gate on its own scale: the variation that is there, with the range printed.
-        image = ax.imshow(values[:, order].T, aspect="auto", cmap="viridis", vmin=low,
-                          vmax=max(high, low + 1e-6), interpolation="nearest", origin="lower",
-                          extent=(0.5, len(series) + 0.5, 0, values.shape[1]))
+        image = ax.imshow(
+            values[:, order].T,
+            aspect="auto",
+            cmap="viridis",
+            vmin=low,
+            vmax=max(high, low + 1e-6),
+            interpolation="nearest",
+            origin="lower",
+            extent=(0.5, len(series) + 0.5, 0, values.shape[1]),
+        )
         ax.set_ylabel("واحد", fontsize=8)
-        ax.set_title(f"{GATE_LABELS[key]} ({plots.plot_number(low, 2)}–"
-                     f"{plots.plot_number(high, 2)})", fontsize=9)
+        ax.set_title(
+            f"{GATE_LABELS[key]} ({plots.plot_number(low, 2)}–{plots.plot_number(high, 2)})",
+            fontsize=9,
+        )
         ax.grid(False)
         bar = fig.colorbar(image, ax=ax, pad=0.01, fraction=0.04)
         bar.ax.tick_params(labelsize=6)
@@ -166,8 +214,12 @@ def _main(argv: list[str] | None) -> int:
     parser.add_argument("--summary", required=True)
     parser.add_argument("--gates", required=True, help="gates.npz")
     parser.add_argument("--font", required=True, help="font manifest")
-    parser.add_argument("--prediction", action="append", required=True,
-                        help="model=predictions.npz of the main window length")
+    parser.add_argument(
+        "--prediction",
+        action="append",
+        required=True,
+        help="model=predictions.npz of the main window length",
+    )
     parser.add_argument("--baseline-errors", default=None, help="errors.npz of the baselines")
     parser.add_argument("--out-dir", required=True)
     args = parser.parse_args(argv)

@@ -44,13 +44,20 @@ TOLERANCE = 1e-4
 BOOTSTRAP = 1000
 #: Share of a layer's (window, step) pairs that count as moments of remembering.
 REMEMBER_SHARE = 0.1
-REMEMBER_RULE = ("a step is a moment of remembering when the LSTM layer's unit-mean forget gate "
-                 "minus its unit-mean input gate is in the top 10% of all test (window, step) "
-                 "pairs of that layer")
+REMEMBER_RULE = (
+    "a step is a moment of remembering when the LSTM layer's unit-mean forget gate "
+    "minus its unit-mean input gate is in the top 10% of all test (window, step) "
+    "pairs of that layer"
+)
 #: Hours counted as night in the remembering statistics [start, end).
 NIGHT_HOURS = (0, 6)
-GATE_KEYS = (("lstm", "input"), ("lstm", "forget"), ("lstm", "output"), ("gru", "update"),
-             ("gru", "reset"))
+GATE_KEYS = (
+    ("lstm", "input"),
+    ("lstm", "forget"),
+    ("lstm", "output"),
+    ("gru", "update"),
+    ("gru", "reset"),
+)
 
 
 def lstm_trace(lstm: nn.LSTM, x: torch.Tensor) -> list[dict[str, torch.Tensor]]:
@@ -65,16 +72,18 @@ def lstm_trace(lstm: nn.LSTM, x: torch.Tensor) -> list[dict[str, torch.Tensor]]:
         b = getattr(lstm, f"bias_ih_l{k}") + getattr(lstm, f"bias_hh_l{k}")
         h = x.new_zeros(x.shape[0], hidden)
         c = x.new_zeros(x.shape[0], hidden)
-        rec: dict[str, list[torch.Tensor]] = {n: [] for n in ("input", "forget", "cell", "output",
-                                                               "c", "h")}
+        rec: dict[str, list[torch.Tensor]] = {
+            n: [] for n in ("input", "forget", "cell", "output", "c", "h")
+        }
         for t in range(x.shape[1]):
             pre = layer_input[:, t] @ w_ih.t() + h @ w_hh.t() + b
             i, f, g, o = pre.split(hidden, dim=1)
             i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
             c = f * c + i * g
             h = o * torch.tanh(c)
-            for name, value in zip(("input", "forget", "cell", "output", "c", "h"),
-                                   (i, f, g, o, c, h), strict=True):
+            for name, value in zip(
+                ("input", "forget", "cell", "output", "c", "h"), (i, f, g, o, c, h), strict=True
+            ):
                 rec[name].append(value)
         trace = {n: torch.stack(v, dim=1) for n, v in rec.items()}
         layers.append(trace)
@@ -103,8 +112,9 @@ def gru_trace(gru: nn.GRU, x: torch.Tensor) -> list[dict[str, torch.Tensor]]:
             z = torch.sigmoid(i_z + h_z)
             n = torch.tanh(i_n + r * h_n)  # PyTorch applies r to (W_hn h + b_hn)
             h = (1 - z) * n + z * h
-            for name, value in zip(("reset", "update", "candidate", "h"), (r, z, n, h),
-                                   strict=True):
+            for name, value in zip(
+                ("reset", "update", "candidate", "h"), (r, z, n, h), strict=True
+            ):
                 rec[name].append(value)
         trace = {n: torch.stack(v, dim=1) for n, v in rec.items()}
         layers.append(trace)
@@ -112,8 +122,9 @@ def gru_trace(gru: nn.GRU, x: torch.Tensor) -> list[dict[str, torch.Tensor]]:
     return layers
 
 
-def max_deviation(module: nn.LSTM | nn.GRU, x: torch.Tensor,
-                  trace: list[dict[str, torch.Tensor]]) -> float:
+def max_deviation(
+    module: nn.LSTM | nn.GRU, x: torch.Tensor, trace: list[dict[str, torch.Tensor]]
+) -> float:
     """Largest |difference| between the module's outputs/final states and the recomputation."""
     with torch.no_grad():
         out, state = module(x)
@@ -157,9 +168,14 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> float | None:
 def gate_ranges(mean: np.ndarray) -> dict[str, float]:
     """How much a unit-mean gate [N, T] moves: level, range and temporal spread."""
     spread = mean.std(axis=1)
-    return {"mean": float(mean.mean()), "min": float(mean.min()), "max": float(mean.max()),
-            "range": float(mean.max() - mean.min()), "temporal_spread": float(spread.mean()),
-            "temporal_spread_max": float(spread.max())}
+    return {
+        "mean": float(mean.mean()),
+        "min": float(mean.min()),
+        "max": float(mean.max()),
+        "range": float(mean.max() - mean.min()),
+        "temporal_spread": float(spread.mean()),
+        "temporal_spread_max": float(spread.max()),
+    }
 
 
 def partial_corr(a: np.ndarray, b: np.ndarray, control: np.ndarray) -> float | None:
@@ -186,9 +202,11 @@ def _bootstrap(stat_fn: Any, n_windows: int, seed: int) -> list[float] | None:
 
 def partial_stats(a: np.ndarray, b: np.ndarray, level: np.ndarray, seed: int) -> dict[str, Any]:
     """Raw and level-controlled correlation of two [N, T] gate series, with a window bootstrap."""
-    return {"raw": _pearson(a, b), "r": partial_corr(a, b, level),
-            "ci95": _bootstrap(lambda rows: partial_corr(a[rows], b[rows], level[rows]),
-                               len(a), seed)}
+    return {
+        "raw": _pearson(a, b),
+        "r": partial_corr(a, b, level),
+        "ci95": _bootstrap(lambda rows: partial_corr(a[rows], b[rows], level[rows]), len(a), seed),
+    }
 
 
 def remember_moments(forget: np.ndarray, inp: np.ndarray) -> np.ndarray:
@@ -197,8 +215,9 @@ def remember_moments(forget: np.ndarray, inp: np.ndarray) -> np.ndarray:
     return score >= np.quantile(score, 1 - REMEMBER_SHARE)
 
 
-def remember_stats(moments: np.ndarray, level: np.ndarray, hours: np.ndarray | None,
-                   seed: int) -> dict[str, Any]:
+def remember_stats(
+    moments: np.ndarray, level: np.ndarray, hours: np.ndarray | None, seed: int
+) -> dict[str, Any]:
     """Input level and one-step change at moments of remembering against elsewhere."""
     change = np.abs(np.diff(level, axis=1, prepend=level[:, :1]))
 
@@ -211,8 +230,10 @@ def remember_stats(moments: np.ndarray, level: np.ndarray, hours: np.ndarray | N
     every = np.arange(len(level))
     out: dict[str, Any] = {"rule": REMEMBER_RULE, "share": float(moments.mean())}
     for key, values in (("level_diff", level), ("change_diff", change)):
-        out[key] = {"value": diff(values, every),
-                    "ci95": _bootstrap(lambda rows, v=values: diff(v, rows), len(level), seed)}
+        out[key] = {
+            "value": diff(values, every),
+            "ci95": _bootstrap(lambda rows, v=values: diff(v, rows), len(level), seed),
+        }
     out["level_at"] = float(level[moments].mean())
     out["level_elsewhere"] = float(level[~moments].mean())
     if hours is not None:
@@ -269,9 +290,15 @@ def _window_story(forget: np.ndarray, series: np.ndarray) -> dict[str, Any]:
     }
 
 
-def analyse(lstm_model: nn.Module, gru_model: nn.Module, x: np.ndarray, target_index: int,
-            seed: int, sample: int, hours: np.ndarray | None = None
-            ) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, int]]:
+def analyse(
+    lstm_model: nn.Module,
+    gru_model: nn.Module,
+    x: np.ndarray,
+    target_index: int,
+    seed: int,
+    sample: int,
+    hours: np.ndarray | None = None,
+) -> tuple[dict[str, Any], dict[str, np.ndarray], dict[str, int]]:
     """Gate statistics over (up to `sample`) test windows and the three chosen windows' gates."""
     lstm, gru = lstm_model.rnn, gru_model.rnn
     if not isinstance(lstm, nn.LSTM) or not isinstance(gru, nn.GRU):
@@ -291,8 +318,13 @@ def analyse(lstm_model: nn.Module, gru_model: nn.Module, x: np.ndarray, target_i
             f"recomputed gates do not reproduce the modules' outputs (max deviation "
             f"{deviation}); the trace code and torch's RNN equations disagree."
         )
-    stats: dict[str, Any] = {"deviation": deviation, "windows_used": len(rows), "layers": [],
-                             "remember_rule": REMEMBER_RULE, "bootstrap": BOOTSTRAP}
+    stats: dict[str, Any] = {
+        "deviation": deviation,
+        "windows_used": len(rows),
+        "layers": [],
+        "remember_rule": REMEMBER_RULE,
+        "bootstrap": BOOTSTRAP,
+    }
     level = x_target[rows].astype(np.float64)
     arrays: dict[str, np.ndarray] = {}
     for k in range(len(lt)):
@@ -301,33 +333,39 @@ def analyse(lstm_model: nn.Module, gru_model: nn.Module, x: np.ndarray, target_i
         moments = remember_moments(mean["forget"], mean["input"])
         for j, name in enumerate(chosen):
             arrays[f"{name}_l{k + 1}_remember"] = moments[j]
-        stats["layers"].append({
-            "layer": k + 1,
-            "gates": {f"{net}_{gate}": gate_ranges(mean[gate]) for net, gate in GATE_KEYS},
-            "partial": {
-                "update_forget": partial_stats(mean["update"], mean["forget"], level, seed + 2),
-                "one_minus_update_input": partial_stats(1 - mean["update"], mean["input"],
-                                                        level, seed + 3),
-            },
-            "remember": remember_stats(moments, level,
-                                       None if hours is None else hours[rows], seed + 4),
-            "mean_level": {n: float(v.mean()) for n, v in mean.items()},
-            "corr": {
-                "update_forget": _pearson(mean["update"], mean["forget"]),
-                "update_input": _pearson(mean["update"], mean["input"]),
-                "one_minus_update_input": _pearson(1 - mean["update"], mean["input"]),
-                "reset_forget": _pearson(mean["reset"], mean["forget"]),
-                "reset_input": _pearson(mean["reset"], mean["input"]),
-                "forget_input": _pearson(mean["forget"], mean["input"]),
-            },
-            "forget_drops": forget_drop_stats(mean["forget"], x_target[rows]),
-            "per_window_corr_update_forget": {
-                name: _pearson(mean["update"][j], mean["forget"][j])
-                for j, name in enumerate(chosen)
-            },
-            "windows": {name: _window_story(mean["forget"][j], x_target[rows[j]])
-                        for j, name in enumerate(chosen)},
-        })
+        stats["layers"].append(
+            {
+                "layer": k + 1,
+                "gates": {f"{net}_{gate}": gate_ranges(mean[gate]) for net, gate in GATE_KEYS},
+                "partial": {
+                    "update_forget": partial_stats(mean["update"], mean["forget"], level, seed + 2),
+                    "one_minus_update_input": partial_stats(
+                        1 - mean["update"], mean["input"], level, seed + 3
+                    ),
+                },
+                "remember": remember_stats(
+                    moments, level, None if hours is None else hours[rows], seed + 4
+                ),
+                "mean_level": {n: float(v.mean()) for n, v in mean.items()},
+                "corr": {
+                    "update_forget": _pearson(mean["update"], mean["forget"]),
+                    "update_input": _pearson(mean["update"], mean["input"]),
+                    "one_minus_update_input": _pearson(1 - mean["update"], mean["input"]),
+                    "reset_forget": _pearson(mean["reset"], mean["forget"]),
+                    "reset_input": _pearson(mean["reset"], mean["input"]),
+                    "forget_input": _pearson(mean["forget"], mean["input"]),
+                },
+                "forget_drops": forget_drop_stats(mean["forget"], x_target[rows]),
+                "per_window_corr_update_forget": {
+                    name: _pearson(mean["update"][j], mean["forget"][j])
+                    for j, name in enumerate(chosen)
+                },
+                "windows": {
+                    name: _window_story(mean["forget"][j], x_target[rows[j]])
+                    for j, name in enumerate(chosen)
+                },
+            }
+        )
     for j, name in enumerate(chosen):
         for k in range(len(lt)):
             for gate in ("input", "forget", "output"):
@@ -357,8 +395,9 @@ def _main(argv: list[str] | None) -> int:
     lstm, gru = load_model(args.lstm), load_model(args.gru)
     steps = targets[:, None] + np.arange(-length, 0)[None, :]
     hours = (series.stamps[steps] // 3_600_000_000_000) % 24
-    stats, arrays, chosen = analyse(lstm, gru, x, series.target_index, int(cfg["seed"]),
-                                    int(cfg["sample"]), hours=hours)
+    stats, arrays, chosen = analyse(
+        lstm, gru, x, series.target_index, int(cfg["seed"]), int(cfg["sample"]), hours=hours
+    )
     scale, offset = series.target_std, series.target_mean
     stats["chosen"] = {}
     for name, row in chosen.items():
@@ -370,7 +409,8 @@ def _main(argv: list[str] | None) -> int:
             "target_index": t,
             "start": str(np.datetime64(int(series.stamps[t - length]), "ns"))[:16],
             "end": str(np.datetime64(int(series.stamps[t - 1]), "ns"))[:16],
-            "mean_kw": float(kw.mean()), "std_kw": float(kw.std()),
+            "mean_kw": float(kw.mean()),
+            "std_kw": float(kw.std()),
             "max_jump_kw": float(np.abs(np.diff(kw)).max()),
         }
     stats["length"] = length

@@ -42,8 +42,13 @@ class MaskedLSTM(nn.Module):
     `effective_parameters` leaves them out of the count.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int,
-                 fixed_gates: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int,
+        fixed_gates: frozenset[str] = frozenset(),
+    ) -> None:
         super().__init__()
         unknown = set(fixed_gates) - {"input", "forget", "output"}
         if unknown:
@@ -54,17 +59,19 @@ class MaskedLSTM(nn.Module):
         self.fixed_gates = frozenset(fixed_gates)
         for layer in range(num_layers):
             size_in = input_size if layer == 0 else hidden_size
-            self.register_parameter(f"weight_ih_l{layer}",
-                                    nn.Parameter(torch.empty(4 * hidden_size, size_in)))
-            self.register_parameter(f"weight_hh_l{layer}",
-                                    nn.Parameter(torch.empty(4 * hidden_size, hidden_size)))
+            self.register_parameter(
+                f"weight_ih_l{layer}", nn.Parameter(torch.empty(4 * hidden_size, size_in))
+            )
+            self.register_parameter(
+                f"weight_hh_l{layer}", nn.Parameter(torch.empty(4 * hidden_size, hidden_size))
+            )
             self.register_parameter(f"bias_ih_l{layer}", nn.Parameter(torch.empty(4 * hidden_size)))
             self.register_parameter(f"bias_hh_l{layer}", nn.Parameter(torch.empty(4 * hidden_size)))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
         # The same initialisation as nn.LSTM: U(-1/sqrt(H), 1/sqrt(H)) for every tensor.
-        bound = self.hidden_size ** -0.5
+        bound = self.hidden_size**-0.5
         for weight in self.parameters():
             nn.init.uniform_(weight, -bound, bound)
 
@@ -77,9 +84,12 @@ class MaskedLSTM(nn.Module):
             total += used * self.hidden_size * (size_in + self.hidden_size + 2)
         return total
 
-    def forward(self, x: torch.Tensor, return_gates: bool = False
-                ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]] | tuple[
-                    torch.Tensor, tuple[torch.Tensor, torch.Tensor], list[dict[str, torch.Tensor]]]:
+    def forward(
+        self, x: torch.Tensor, return_gates: bool = False
+    ) -> (
+        tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]
+        | tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor], list[dict[str, torch.Tensor]]]
+    ):
         batch, steps, _ = x.shape
         H = self.hidden_size
         layer_input = x
@@ -129,13 +139,19 @@ class FixedGateLSTM(nn.LSTM):
     them: the gate stays 1 through training. Everything else is PyTorch's fused LSTM.
     """
 
-    def __init__(self, input_size: int, hidden_size: int, num_layers: int,
-                 fixed_gates: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int,
+        fixed_gates: frozenset[str] = frozenset(),
+    ) -> None:
         super().__init__(input_size, hidden_size, num_layers=num_layers, batch_first=True)
         unknown = set(fixed_gates) - {"input", "forget", "output"}
         if unknown:
-            raise RnnlabError(f"FixedGateLSTM can fix only input/forget/output gates, "
-                              f"not {unknown}.")
+            raise RnnlabError(
+                f"FixedGateLSTM can fix only input/forget/output gates, not {unknown}."
+            )
         self.fixed_gates = frozenset(fixed_gates)
         mask = torch.ones(4 * hidden_size)
         for gate in self.fixed_gates:
@@ -175,8 +191,12 @@ class Forecaster(nn.Module):
             raise RnnlabError(f"unknown Q7 model {model!r}; use one of {', '.join(MODELS)}.")
         self.model = model
         self.bidirectional = model == "bilstm"
-        kwargs = {"input_size": n_features, "hidden_size": hidden, "num_layers": layers,
-                  "batch_first": True}
+        kwargs = {
+            "input_size": n_features,
+            "hidden_size": hidden,
+            "num_layers": layers,
+            "batch_first": True,
+        }
         if model == "rnn":
             self.rnn: nn.Module = nn.RNN(nonlinearity="tanh", **kwargs)
         elif model in ("lstm", "bilstm"):

@@ -230,8 +230,12 @@ def run_metrics(series: Series, cfg: dict[str, Any], model: Forecaster, windows:
         "mean_epoch_cpu_seconds": float(np.mean([h["cpu_seconds"] for h in history])),
         "threads": torch.get_num_threads(),
         "history": history,
-        "windows": {"train": len(targets["train"]), "train_per_epoch": len(targets["train"]),
-                    "val": len(targets["val"]), "test": len(targets["test"])},  # fmt: skip
+        "windows": {
+            "train": len(targets["train"]),
+            "train_per_epoch": len(targets["train"]),
+            "val": len(targets["val"]),
+            "test": len(targets["test"]),
+        },  # fmt: skip
         "persistence": persistence | {"val_mse": persistence_val},
         "config": cfg,
     }

@@ -314,9 +314,7 @@ def render_document(
     params = {**params, "font_family": fontset.family}
     # A question part resets the h1 counter to one below its number (no arithmetic
     # in templates).
-    sections = [
-        {**s, "counter_start": s["number"] - 1 if s["number"] else None} for s in sections
-    ]
+    sections = [{**s, "counter_start": s["number"] - 1 if s["number"] else None} for s in sections]
     context = {"r": results, "report": params, "sections": sections}
     try:
         body = env.get_template("body.html.j2").render(context)

@@ -195,8 +195,12 @@ def longest_length(results: Mapping[str, Any]) -> list[dict[str, Any]]:
         source = "xref.q6a.lstm_vs_rnn_longest"
         out.append(
             cl.compare_seeds(
-                source, list(lstm.values()), list(rnn.values()), higher_is_better=True,
-                names=("lstm", "rnn"), length=longest,
+                source,
+                list(lstm.values()),
+                list(rnn.values()),
+                higher_is_better=True,
+                names=("lstm", "rnn"),
+                length=longest,
             )  # fmt: skip
         )
         view = {**results, "claims": {**results.get("claims", {}), "xref": {source: out[0]}}}

@@ -164,9 +164,11 @@ def run_baseline(
     if full is not None:
         plan.append((FULL, None))
     for key, length in plan:
-        docs = full if length is None else {
-            s: clipped_documents(data, s, int(length)) for s in ("train", "val", "test")
-        }
+        docs = (
+            full
+            if length is None
+            else {s: clipped_documents(data, s, int(length)) for s in ("train", "val", "test")}
+        )
         numbers, logits = fit_variant(docs, labels, c_grid, min_df)  # type: ignore[arg-type]
         numbers["length"] = FULL if length is None else int(length)
         variants[key] = numbers

@@ -267,9 +267,7 @@ def paired_seed_claims(rows: list[dict[str, Any]], lengths: list[int]) -> list[d
     models = {r["model"] for r in rows}
     if not {"rnn", "lstm"} <= models or len(lengths) < 2:
         return []
-    acc = {
-        (m, n): _per_seed(rows, m, n, "test_acc") for m in ("rnn", "lstm") for n in lengths
-    }
+    acc = {(m, n): _per_seed(rows, m, n, "test_acc") for m in ("rnn", "lstm") for n in lengths}
     xs, gaps = [], []
     for n in lengths:
         seeds = sorted(set(acc[("lstm", n)]) & set(acc[("rnn", n)]))
@@ -486,9 +484,7 @@ def _baseline_summary(baseline: dict[str, Any] | None, lengths: list[int]) -> di
     if baseline is None:
         return None
     variants = baseline["variants"]
-    points = [
-        {"length": n, **variants[f"L{n}"]} for n in lengths if f"L{n}" in variants
-    ]
+    points = [{"length": n, **variants[f"L{n}"]} for n in lengths if f"L{n}" in variants]
     return {
         "method": baseline["method"],
         "points": points,

@@ -35,7 +35,9 @@ def addition_claims(addition: dict[str, Any]) -> list[dict[str, Any]]:
     rnn, mlp = addition["models"]["rnn"], addition["models"]["mlp"]
     out = [
         cl.compare_proportions(
-            "theory.q2h.rnn_vs_mlp", *_successes(rnn["test"]), *_successes(mlp["test"]),
+            "theory.q2h.rnn_vs_mlp",
+            *_successes(rnn["test"]),
+            *_successes(mlp["test"]),
             names=("rnn", "mlp"),
         ),  # fmt: skip
         cl.versus_threshold(
@@ -65,8 +67,11 @@ def addition_claims(addition: dict[str, Any]) -> list[dict[str, Any]]:
         fewest = min(sweep, key=lambda e: e["train_pairs"])
         out.append(
             cl.compare_proportions(
-                "theory.q2h.fewest_pairs", *_successes(fewest["rnn"]), *_successes(fewest["mlp"]),
-                names=("rnn", "mlp"), train_pairs=fewest["train_pairs"],
+                "theory.q2h.fewest_pairs",
+                *_successes(fewest["rnn"]),
+                *_successes(fewest["mlp"]),
+                names=("rnn", "mlp"),
+                train_pairs=fewest["train_pairs"],
             )  # fmt: skip
         )
     return out
@@ -90,7 +95,10 @@ def device_claims(key: str, run: dict[str, Any]) -> list[dict[str, Any]]:
     times = _times_at(run, run["longest"])
     out = [
         cl.compare_timings(
-            f"theory.q2i.{key}.rnn_vs_{op}", times["rnn"], times[op], names=("rnn", op),
+            f"theory.q2i.{key}.rnn_vs_{op}",
+            times["rnn"],
+            times[op],
+            names=("rnn", op),
             length=run["longest"],
         )  # fmt: skip
         for op in PARALLEL_OPS
@@ -101,8 +109,11 @@ def device_claims(key: str, run: dict[str, Any]) -> list[dict[str, Any]]:
         best = min(present, key=lambda op: sorted(times[op])[len(times[op]) // 2])
         out.append(
             cl.compare_timings(
-                f"theory.q2i.{key}.rnn_vs_best_parallel", times["rnn"], times[best],
-                names=("rnn", best), length=run["longest"],
+                f"theory.q2i.{key}.rnn_vs_best_parallel",
+                times["rnn"],
+                times[best],
+                names=("rnn", best),
+                length=run["longest"],
             )  # fmt: skip
         )
     return out
@@ -125,7 +136,9 @@ def thread_claims(parallelism: dict[str, Any]) -> list[dict[str, Any]]:
     few_t, most_t = _times_at(fewest, fewest["longest"]), _times_at(most, most["longest"])
     return [
         cl.compare_timings(
-            f"theory.q2i.threads.{op}", most_t[op], few_t[op],
+            f"theory.q2i.threads.{op}",
+            most_t[op],
+            few_t[op],
             names=("more_threads", "fewer_threads"),
             threads=[fewest["hardware"]["torch_threads"], most["hardware"]["torch_threads"]],
         )  # fmt: skip
