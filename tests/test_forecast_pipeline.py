@@ -20,10 +20,19 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _snakemake(workdir: Path, config: Path, *targets: str) -> subprocess.CompletedProcess:
-    # The smoke config, then this test's data on top of it.
+    # The smoke config, then this test's data on top of it. `--configfile` takes every
+    # word up to the next option, so `--cores` ends the list before the targets.
     smoke = REPO / "config" / "smoke.yaml"
     return run_snakemake(
-        workdir, smoke, "--configfile", str(smoke), str(config), *targets, check=False
+        workdir,
+        smoke,
+        "--configfile",
+        str(smoke),
+        str(config),
+        "--cores",
+        "2",
+        *targets,
+        check=False,
     )
 
 
