@@ -139,7 +139,12 @@ rule theory_graph_figure:
         font=FONT_MANIFEST,
         code=module_code("rnnlab.theory.figures"),
     output:
-        f"{THEORY}/fig_graph.svg",
+        report(
+            f"{THEORY}/fig_graph.svg",
+            caption="../report/theory_graph.rst",
+            category="theory",
+            subcategory="figures",
+        ),
     log:
         "logs/theory_figure/graph.log",
     conda:
