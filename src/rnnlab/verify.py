@@ -50,6 +50,10 @@ from rnnlab.runtime import cli
 TIMING_KEYS: dict[str, str] = {
     "train_seconds": "wall time of one Q6-A training run",
     "total_train_seconds": "sum of the Q6-A training wall times",
+    "train_minutes": "Q6-A training wall time per cell, in minutes",
+    "total_train_minutes": "sum of the Q6-A training wall times, in minutes",
+    "epoch_time_ratio": "ratio of two Q7 models' CPU time per epoch",
+    "cpu_seconds_training": "sum of the Q7 training CPU times",
     "tokens_per_s": "Q6-A training throughput",
     "epoch_seconds": "Q7 wall time per epoch",
     "epoch_cpu_seconds": "Q7 CPU time per epoch",
