@@ -129,10 +129,7 @@ def read_minutes(path: str | Path, accepted_sha256: list[str]) -> tuple[pd.DataF
         )
         reader.drain()
     except (EOFError, OSError, zipfile.BadZipFile, zlib.error) as err:
-        raise RnnlabError(
-            f"cannot read {path}: {err}. The archive is truncated or corrupt: "
-            f"replace it with a good copy."
-        ) from None
+        raise _corrupt(path, err) from None
     except ValueError as err:
         raise RnnlabError(
             f"{path} has a malformed value ({err}); the file is not the UCI power file "
@@ -142,13 +139,7 @@ def read_minutes(path: str | Path, accepted_sha256: list[str]) -> tuple[pd.DataF
         for handle in handles:
             handle.close()
     found = reader.digest.hexdigest()
-    if accepted_sha256 and found not in accepted_sha256:
-        raise RnnlabError(
-            f"checksum mismatch for the power consumption text in {path}: expected "
-            f"{' or '.join(accepted_sha256)}, found {found}. The file is damaged or a "
-            f"different version: replace it with a good copy, or, if you trust it, add "
-            f"its sha256 to `power.sha256`."
-        )
+    _check_text_sha256(path, found, accepted_sha256)
     stamps = pd.to_datetime(
         frame["Date"] + " " + frame["Time"], format="%d/%m/%Y %H:%M:%S", errors="coerce"
     )
@@ -161,6 +152,25 @@ def read_minutes(path: str | Path, accepted_sha256: list[str]) -> tuple[pd.DataF
     values = frame[FEATURES]
     values.index = pd.DatetimeIndex(stamps)
     return values, found, reader.nbytes
+
+
+def _corrupt(path: str | Path, err: Exception) -> RnnlabError:
+    """The error for an archive that cannot be read to its end."""
+    return RnnlabError(
+        f"cannot read {path}: {err}. The archive is truncated or corrupt: "
+        f"replace it with a good copy."
+    )
+
+
+def _check_text_sha256(path: str | Path, found: str, accepted: list[str]) -> None:
+    """Refuse a power text whose sha256 is not among the accepted ones (if any are given)."""
+    if accepted and found not in accepted:
+        raise RnnlabError(
+            f"checksum mismatch for the power consumption text in {path}: expected "
+            f"{' or '.join(accepted)}, found {found}. The file is damaged or a "
+            f"different version: replace it with a good copy, or, if you trust it, add "
+            f"its sha256 to `power.sha256`."
+        )
 
 
 def verify_archive(
@@ -181,21 +191,12 @@ def verify_archive(
     try:
         reader.drain()
     except (EOFError, OSError, zipfile.BadZipFile, zlib.error) as err:
-        raise RnnlabError(
-            f"cannot read {path}: {err}. The archive is truncated or corrupt: "
-            f"replace it with a good copy."
-        ) from None
+        raise _corrupt(path, err) from None
     finally:
         for handle in handles:
             handle.close()
     text = reader.digest.hexdigest()
-    if text_sha256 and text not in text_sha256:
-        raise RnnlabError(
-            f"checksum mismatch for the power consumption text in {path}: expected "
-            f"{' or '.join(text_sha256)}, found {text}. The file is damaged or a "
-            f"different version: replace it with a good copy, or, if you trust it, add "
-            f"its sha256 to `power.sha256`."
-        )
+    _check_text_sha256(path, text, text_sha256)
     return text, "text sha256"
 
 
