@@ -77,12 +77,7 @@ class MaskedLSTM(nn.Module):
 
     def effective_parameters(self) -> int:
         """Trainable values that influence the output (rows of fixed gates excluded)."""
-        used = 4 - len(self.fixed_gates)
-        total = 0
-        for layer in range(self.num_layers):
-            size_in = self.input_size if layer == 0 else self.hidden_size
-            total += used * self.hidden_size * (size_in + self.hidden_size + 2)
-        return total
+        return _gate_parameters(self, 4 - len(self.fixed_gates))
 
     def forward(
         self, x: torch.Tensor, return_gates: bool = False
@@ -174,12 +169,16 @@ class FixedGateLSTM(nn.LSTM):
 
     def effective_parameters(self) -> int:
         """Trainable values that influence the output (rows of fixed gates excluded)."""
-        used = 4 - len(self.fixed_gates)
-        total = 0
-        for layer in range(self.num_layers):
-            size_in = self.input_size if layer == 0 else self.hidden_size
-            total += used * self.hidden_size * (size_in + self.hidden_size + 2)
-        return total
+        return _gate_parameters(self, 4 - len(self.fixed_gates))
+
+
+def _gate_parameters(lstm: nn.Module, used_gates: int) -> int:
+    """Weights and both biases of `used_gates` of an LSTM's four gates, over all its layers."""
+    total = 0
+    for layer in range(lstm.num_layers):
+        size_in = lstm.input_size if layer == 0 else lstm.hidden_size
+        total += used_gates * lstm.hidden_size * (size_in + lstm.hidden_size + 2)
+    return total
 
 
 class Forecaster(nn.Module):
