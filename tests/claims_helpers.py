@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnlab.report import xref
-from rnnlab.report.collect import hoist_claims
+from rnnlab.report.collect import hoist_claims, stage_of, stage_totals
 from rnnlab.report.mathsvg import MathRenderer
 from rnnlab.report.render import Claims, Figures, make_environment
 
@@ -109,6 +109,10 @@ def upgrade(results: dict[str, Any]) -> dict[str, Any]:
     volatile = out.get("meta", {}).get("volatile", {})
     timed = volatile.get("benchmarks", [])
     volatile.setdefault("benchmarks_total_minutes", sum(r["seconds"] or 0 for r in timed) / 60)
+    for row in timed:
+        row.setdefault("stage", stage_of(row["job"]))
+        row.setdefault("cpu_seconds", None)
+    volatile.setdefault("stages", stage_totals(timed))
     previous = out.pop("claims", {})
     claims = {**previous, **hoist_claims(out)}
     claims.pop("xref", None)

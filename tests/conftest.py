@@ -3,7 +3,8 @@
 Test groups: a test that runs Snakemake (itself, through a helper or through a
 fixture such as `smoke_run`) is a pipeline test. `pytest_collection_modifyitems`
 marks it `pipeline` automatically; plain `pytest` deselects those (pyproject
-addopts) and runs the fast unit tests only; `pytest -m pipeline` runs the rest
+addopts, with the `slow` unit tests) and runs the fast ones on every core (xdist);
+`pytest -n 0 -m "pipeline or slurm or slow"` runs the rest, one at a time
 (scripts/test.sh runs both). A runtime guard fails any unmarked test that starts
 Snakemake anyway, so the automatic marking cannot silently miss one.
 """

@@ -49,10 +49,43 @@ def test_summaries_and_meta(inputs):
     assert len(meta["data"]["imdb"]["sha256"]) == 64
     assert meta["packages"]["torch"] and meta["packages"]["python"]
     bench = meta["volatile"]["benchmarks"]
-    assert bench == [{"job": "train/lstm_L50", "seconds": 13.0, "max_rss_mb": 360.0}]
+    assert bench == [
+        {
+            "job": "train/lstm_L50",
+            "stage": "other",
+            "seconds": 13.0,
+            "cpu_seconds": None,
+            "max_rss_mb": 360.0,
+        }
+    ]
     assert meta["volatile"]["date_jalali"] == "۶ آذر ۱۴۰۵"
     # tmp is no git checkout: recorded as None, not an error.
     assert meta["volatile"]["git"] is None
+
+
+def test_jobs_are_summed_per_homework_stage(tmp_path):
+    rows = {
+        "imdb_parse": "9.9\t196.5\t4.8",
+        "forecast_windows": "3.0\t500.0\t2.5",
+        "sentiment_train/lstm_L50_s0": "100.0\t900.0\t98.0",
+        "sentiment_train/lstm_L50_s1": "110.0\t950.5\t101.0",
+        "probe_hidden": "4.0\t300.0\tNA",
+        "report_pdf": "12.0\t400.0\t11.5",
+    }
+    for job, values in rows.items():
+        tsv = tmp_path / f"{job}.tsv"
+        tsv.parent.mkdir(parents=True, exist_ok=True)
+        tsv.write_text(f"s\tmax_rss\tcpu_time\n{values}\n")
+    timed = c.benchmark_times(tmp_path)
+    assert {r["job"]: r["stage"] for r in timed}["forecast_windows"] == "data"
+    totals = {row["stage"]: row for row in c.stage_totals(timed)}
+    assert list(totals) == ["data", "q6", "q6_probes", "report"]
+    assert totals["data"] == {
+        "stage": "data", "jobs": 2, "seconds": 12.9, "cpu_seconds": 7.3, "max_rss_mb": 500.0
+    }  # fmt: skip
+    assert totals["q6"]["cpu_seconds"] == 199.0 and totals["q6"]["max_rss_mb"] == 950.5
+    # A job whose CPU time Snakemake could not sample counts as zero, not as an error.
+    assert totals["q6_probes"]["cpu_seconds"] == 0
 
 
 def test_two_runs_agree_outside_volatile(inputs):

@@ -3,8 +3,8 @@
 The unit tests lay out small synthetic documents on A6 pages, once with the
 rules of templates/style.css (no problem may remain) and once without them (the
 checks must see each problem). The last test lays out the real report from
-the committed report/results.json (placeholder figures of the stages' sizes)
-and is marked slow.
+the committed report/results.json (placeholder figures of the stages' sizes,
+the smoke run's fonts), so it belongs to the pipeline group.
 """
 
 from __future__ import annotations
@@ -132,14 +132,16 @@ FIGURE_SIZES = {
 }
 
 
-def render_committed(tmp_path: Path) -> Path:
-    """The report's HTML from the committed results.json, with placeholder figures."""
+def render_committed(tmp_path: Path, smoke: Path) -> Path:
+    """The report's HTML from the committed results.json, with placeholder figures.
+
+    The fonts are the ones the smoke run (`smoke`, its working directory) fetched
+    and verified, so the test needs no manifest in the checkout.
+    """
     from rnnlab.report.render import render_document
     from rnnlab.style.fonts import load_manifest
 
-    manifest = REPO / "resources" / "fonts" / "fonts.json"
-    if not manifest.exists():
-        pytest.skip("no font manifest: run `snakemake resources/fonts/fonts.json --cores 1`")
+    manifest = smoke / "resources" / "fonts" / "fonts.json"
     results = json.loads((REPO / "report" / "results.json").read_text(encoding="utf-8"))
     figures = {}
     for name, (width, height) in FIGURE_SIZES.items():
@@ -158,21 +160,9 @@ def render_committed(tmp_path: Path) -> Path:
     return out
 
 
-# Problems in tables of the Q6/Q7 templates, which other hands are rewriting:
-# (kind, a piece of the detail). Remove an entry when its table is fixed.
-PENDING_Q6_Q7 = [
-    ("header", "خلاصهٔ جریان گرادیان"),
-]
-
-
-@pytest.mark.slow
-def test_committed_report_has_no_layout_problem(tmp_path):
+def test_committed_report_has_no_layout_problem(tmp_path, smoke_run):
     from rnnlab.report.pdf import SPILL_LINES, layout
 
-    document, _ = layout(render_committed(tmp_path))
-    problems = [
-        problem
-        for problem in check_layout(document, SPILL_LINES)
-        if not any(problem.kind == k and piece in problem.detail for k, piece in PENDING_Q6_Q7)
-    ]
+    document, _ = layout(render_committed(tmp_path, smoke_run))
+    problems = check_layout(document, SPILL_LINES)
     assert not problems, "\n".join(str(p) for p in problems)

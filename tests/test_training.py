@@ -150,6 +150,7 @@ def forecast_cli(files: tuple[Path, Path], out: Path, cfg: dict, src: Path = SRC
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
 
 
+@pytest.mark.slow  # real subprocesses: the second test group
 def test_a_real_sigkill_then_rerun_ends_identical(tmp_path):
     files = write_series_files(tmp_path / "data")
     killed = forecast_cli(files, tmp_path / "killed", run_cfg(), kill_after=2)
@@ -194,6 +195,7 @@ def test_unchanged_run_rebuilds_deleted_outputs_from_the_kept_state(encoded, tmp
     assert rebuilt == first  # times included: they come from the saved state
 
 
+@pytest.mark.slow  # real subprocesses: the second test group
 def test_a_code_edit_retrains_in_place_to_a_fresh_result(tmp_path):
     """Edit the model code in a copy of the package: the old state is not reused."""
     src = tmp_path / "src"

@@ -46,6 +46,7 @@ def workflow_rules() -> list[dict]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # parses the real workflow in a subprocess (about 11 s)
 def test_every_rule_lists_the_closure_of_its_module(workflow_rules):
     shell_rules = [r for r in workflow_rules if r["shell"]]
     assert len(shell_rules) >= 25

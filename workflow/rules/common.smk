@@ -52,6 +52,20 @@ JOB_GPUS = 1 if config["device"] == "cuda" else 0
 # cuDNN's deterministic mode (rnnlab.runtime.seed_everything) a CUDA run repeats
 # its numbers on the same GPU model. CPU-only runs ignore it.
 os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+# Speed only, no number changes. PyTorch frees its large per-batch buffers (the LSTM
+# kernels' workspaces) and glibc's malloc hands such blocks back to the kernel at
+# once, so every batch faults freshly zeroed pages in again: 3.5 million page faults
+# and about a third of the CPU time of a Q7 epoch, a fifth of a Q6 one, was kernel
+# time. Keeping freed memory in the process removes it (docs/benchmarks.md, "Where
+# the time goes"); the trained numbers are bit-identical. Jobs inherit these; a value
+# already in the environment wins.
+MALLOC_KEEP_FREED_MEMORY = {
+    "MALLOC_MMAP_THRESHOLD_": str(4 << 30),
+    "MALLOC_TRIM_THRESHOLD_": str(4 << 30),
+    "MALLOC_TOP_PAD_": str(256 << 20),
+}
+for _name, _value in MALLOC_KEEP_FREED_MEMORY.items():
+    os.environ.setdefault(_name, _value)
 
 
 def _load_codedeps():
@@ -143,3 +157,22 @@ def checksum_file(folder, archive):
 
 def final_targets():
     return FINAL_TARGETS
+
+
+# Scheduling only (no result depends on it). With more jobs ready than cores,
+# Snakemake starts the highest `priority` first. A training's priority is its
+# expected CPU-seconds, so the longest start first and a run does not end with
+# one long job on one core while the others idle; the IMDb preparation every Q6
+# training waits for outranks them all.
+PREPARE_FIRST = 100_000
+
+
+def expected_cpu_seconds(per_step):
+    """A priority function: the model's CPU-seconds per step of window length x the length.
+
+    `per_step` maps model -> CPU-seconds of a whole training (all epochs, with
+    evaluation) per step of input length, measured on the reference run
+    (docs/benchmarks.md); a model missing from it counts as the dearest.
+    """
+    dearest = max(per_step.values())
+    return lambda wildcards: round(per_step.get(wildcards.model, dearest) * int(wildcards.length))

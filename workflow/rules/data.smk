@@ -39,6 +39,8 @@ rule imdb_download:
         IMDB_DOWNLOAD,
     log:
         "logs/imdb_download.log",
+    benchmark:
+        "benchmarks/imdb_download.tsv"
     conda:
         CONDA_ENV
     params:
@@ -62,6 +64,9 @@ rule imdb_checksum:
         checksum_file(IMDB, IMDB_ARCHIVE),
     log:
         "logs/imdb_checksum.log",
+    benchmark:
+        "benchmarks/imdb_checksum.tsv"
+    priority: PREPARE_FIRST
     conda:
         CONDA_ENV
     params:
@@ -85,6 +90,7 @@ rule imdb_parse:
         "logs/imdb_parse.log",
     benchmark:
         "benchmarks/imdb_parse.tsv"
+    priority: PREPARE_FIRST
     conda:
         CONDA_ENV
     resources:
@@ -112,6 +118,7 @@ rule imdb_tokenize:
         "logs/imdb_tokenize.log",
     benchmark:
         "benchmarks/imdb_tokenize.tsv"
+    priority: PREPARE_FIRST
     conda:
         CONDA_ENV
     resources:
@@ -130,6 +137,9 @@ rule imdb_split:
         splits=f"{IMDB}/splits.csv",
     log:
         "logs/imdb_split.log",
+    benchmark:
+        "benchmarks/imdb_split.tsv"
+    priority: PREPARE_FIRST
     conda:
         CONDA_ENV
     params:
@@ -153,6 +163,9 @@ rule imdb_vocab:
         vocab=f"{IMDB}/vocab.json",
     log:
         "logs/imdb_vocab.log",
+    benchmark:
+        "benchmarks/imdb_vocab.tsv"
+    priority: PREPARE_FIRST
     conda:
         CONDA_ENV
     params:
@@ -179,6 +192,7 @@ rule imdb_encode:
         "logs/imdb_encode.log",
     benchmark:
         "benchmarks/imdb_encode.tsv"
+    priority: PREPARE_FIRST
     conda:
         CONDA_ENV
     resources:
@@ -213,6 +227,8 @@ rule imdb_stats:
         summary=f"{IMDB}/summary.json",
     log:
         "logs/imdb_stats.log",
+    benchmark:
+        "benchmarks/imdb_stats.tsv"
     conda:
         CONDA_ENV
     params:
@@ -238,6 +254,8 @@ rule power_download:
         POWER_DOWNLOAD,
     log:
         "logs/power_download.log",
+    benchmark:
+        "benchmarks/power_download.tsv"
     conda:
         CONDA_ENV
     params:
@@ -262,6 +280,8 @@ rule power_checksum:
         checksum_file(POWER, POWER_ARCHIVE),
     log:
         "logs/power_checksum.log",
+    benchmark:
+        "benchmarks/power_checksum.tsv"
     conda:
         CONDA_ENV
     params:

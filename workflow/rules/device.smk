@@ -15,6 +15,8 @@ rule device_check:
         f"{RESULTS}/device.json",
     log:
         "logs/device_check.log",
+    benchmark:
+        "benchmarks/device_check.tsv"
     conda:
         CONDA_ENV
     resources:

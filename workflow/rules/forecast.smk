@@ -6,6 +6,15 @@ FORECAST_CFG = config["forecast"]
 FORECAST_ARCHS = ["rnn", "lstm", "gru", "bilstm"]
 # Part (e): the full LSTM is the part-a LSTM; these two are the ablated variants.
 FORECAST_ABLATIONS = ["lstm_forget_only", "lstm_input_only"]
+# Scheduling estimate (expected_cpu_seconds): CPU-seconds of one training per hour of window.
+FORECAST_COST = {
+    "rnn": 0.6,
+    "gru": 1.5,
+    "lstm": 1.65,
+    "bilstm": 4.0,
+    "lstm_forget_only": 2.7,
+    "lstm_input_only": 2.7,
+}
 FORECAST_FIGURES = [
     "curves",
     "forecast",
@@ -63,6 +72,8 @@ rule forecast_windows:
         f"{FORECAST}/windows.json",
     log:
         "logs/forecast_windows.log",
+    benchmark:
+        "benchmarks/forecast_windows.tsv"
     conda:
         CONDA_ENV
     params:
@@ -92,6 +103,7 @@ rule forecast_train:
         model="|".join(FORECAST_ARCHS + FORECAST_ABLATIONS),
         length=r"\d+",
         seed=r"\d+",
+    priority: expected_cpu_seconds(FORECAST_COST)
     conda:
         CONDA_ENV
     threads: FORECAST_CFG["threads"]

@@ -94,6 +94,8 @@ rule probe_gradients_figure:
         ),
     log:
         "logs/probe_gradients_figure.log",
+    benchmark:
+        "benchmarks/probe_gradients_figure.tsv"
     conda:
         CONDA_ENV
     shell:
@@ -164,6 +166,8 @@ rule probe_hidden_figures:
         ),
     log:
         "logs/probe_hidden_figures.log",
+    benchmark:
+        "benchmarks/probe_hidden_figures.tsv"
     conda:
         CONDA_ENV
     shell:

@@ -28,6 +28,8 @@ rule report_collect:
         ),
     log:
         "logs/report_collect.log",
+    benchmark:
+        "benchmarks/report_collect.tsv"
     conda:
         CONDA_ENV
     params:

@@ -9,6 +9,8 @@ SENTIMENT_CFG = config["sentiment"]
 SENTIMENT_MODELS = SENTIMENT_CFG["models"]
 # Training seeds: the configured list; null means the top-level seed.
 SENTIMENT_SEEDS = SENTIMENT_CFG["seeds"] if SENTIMENT_CFG["seeds"] is not None else [config["seed"]]
+# Scheduling estimate (expected_cpu_seconds): CPU-seconds of one training per token of length.
+SENTIMENT_COST = {"rnn": 0.8, "lstm": 1.45}
 
 
 rule sentiment_train:
@@ -31,6 +33,7 @@ rule sentiment_train:
         model="rnn|lstm",
         length=r"\d+",
         seed=r"\d+",
+    priority: expected_cpu_seconds(SENTIMENT_COST)
     conda:
         CONDA_ENV
     threads: SENTIMENT_CFG["threads"]
@@ -108,6 +111,8 @@ rule sentiment_aggregate:
         summary=f"{SENTIMENT}/summary.json",
     log:
         "logs/sentiment_aggregate.log",
+    benchmark:
+        "benchmarks/sentiment_aggregate.tsv"
     conda:
         CONDA_ENV
     shell:
@@ -131,6 +136,8 @@ rule sentiment_figure:
         ),
     log:
         "logs/sentiment_figure.log",
+    benchmark:
+        "benchmarks/sentiment_figure.tsv"
     conda:
         CONDA_ENV
     shell:

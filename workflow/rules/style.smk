@@ -10,6 +10,8 @@ rule report_fonts:
         "resources/fonts/fonts.json",
     log:
         "logs/report_fonts.log",
+    benchmark:
+        "benchmarks/report_fonts.tsv"
     conda:
         CONDA_ENV
     params:

@@ -22,6 +22,8 @@ rule theory_q1:
         ),
     log:
         "logs/theory_q1.log",
+    benchmark:
+        "benchmarks/theory_q1.tsv"
     conda:
         CONDA_ENV
     params:
@@ -37,6 +39,8 @@ rule theory_forward:
         f"{THEORY}/forward.json",
     log:
         "logs/theory_forward.log",
+    benchmark:
+        "benchmarks/theory_forward.tsv"
     conda:
         CONDA_ENV
     params:
@@ -100,6 +104,8 @@ rule theory_summary:
         f"{THEORY}/summary.json",
     log:
         "logs/theory_summary.log",
+    benchmark:
+        "benchmarks/theory_summary.tsv"
     conda:
         CONDA_ENV
     shell:
@@ -124,6 +130,8 @@ rule theory_figure:
         ),
     log:
         "logs/theory_figure/{figure}.log",
+    benchmark:
+        "benchmarks/theory_figure/{figure}.tsv"
     wildcard_constraints:
         figure="|".join(THEORY_FIGURES),
     conda:
@@ -147,6 +155,8 @@ rule theory_graph_figure:
         ),
     log:
         "logs/theory_figure/graph.log",
+    benchmark:
+        "benchmarks/theory_figure/graph.tsv"
     conda:
         CONDA_ENV
     shell:

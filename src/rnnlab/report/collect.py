@@ -7,7 +7,7 @@ compares between two runs. So it has two parts:
   seeds, package versions, data checksums. Two runs of the same config on the
   same machine give the same bytes there.
 - `meta.volatile` holds what legitimately differs between identical runs: the
-  git commit, hardware, per-rule run times, the date. A comparison drops it
+  git commit, hardware, per-job and per-stage run times, the date. A comparison drops it
   (`stable_part(results)` below).
 
     python -m rnnlab.report.collect --out report/results.json \
@@ -171,8 +171,33 @@ def data_checksums(archives: dict[str, str]) -> dict[str, dict[str, Any]]:
     return out
 
 
+# Which part of the homework a job belongs to, from its rule name (benchmark files
+# are named after their rule). The first matching prefix wins.
+STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("data", ("imdb_", "power_", "forecast_windows")),
+    ("theory", ("theory_",)),
+    ("q6", ("sentiment_",)),
+    ("q6_probes", ("probe_",)),
+    ("q7", ("forecast_",)),
+    ("report", ("report_",)),
+    ("setup", ("device_check",)),
+)
+
+
+def _numbers(records: list[dict[str, str]], column: str) -> list[float]:
+    return [float(r[column]) for r in records if r.get(column) not in (None, "", "NA")]
+
+
+def stage_of(job: str) -> str:
+    """The stage of a benchmark job name (`sentiment_train/lstm_L50_s0` -> q6)."""
+    for stage, prefixes in STAGES:
+        if job.startswith(prefixes):
+            return stage
+    return "other"
+
+
 def benchmark_times(folder: Path) -> list[dict[str, Any]]:
-    """Per-job wall time and peak memory from Snakemake's benchmark TSV files."""
+    """Per-job wall time, CPU time and peak memory from Snakemake's benchmark TSV files."""
     rows: list[dict[str, Any]] = []
     if not folder.is_dir():
         return rows
@@ -181,16 +206,41 @@ def benchmark_times(folder: Path) -> list[dict[str, Any]]:
             records = list(csv.DictReader(handle, delimiter="\t"))
         if not records:
             continue
-        seconds = [float(r["s"]) for r in records if r.get("s") not in (None, "", "NA")]
-        rss = [float(r["max_rss"]) for r in records if r.get("max_rss") not in (None, "", "NA")]
+        seconds = _numbers(records, "s")
+        cpu = _numbers(records, "cpu_time")
+        rss = _numbers(records, "max_rss")
+        job = str(tsv.relative_to(folder).with_suffix(""))
         rows.append(
             {
-                "job": str(tsv.relative_to(folder).with_suffix("")),
+                "job": job,
+                "stage": stage_of(job),
                 "seconds": round(sum(seconds) / len(seconds), 2) if seconds else None,
+                "cpu_seconds": round(sum(cpu) / len(cpu), 2) if cpu else None,
                 "max_rss_mb": round(max(rss), 1) if rss else None,
             }
         )
     return rows
+
+
+def stage_totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Jobs, summed wall and CPU seconds and the largest peak memory of each stage."""
+    order = [stage for stage, _ in STAGES] + ["other"]
+    totals: list[dict[str, Any]] = []
+    for stage in order:
+        mine = [r for r in rows if r["stage"] == stage]
+        if not mine:
+            continue
+        rss = [r["max_rss_mb"] for r in mine if r["max_rss_mb"] is not None]
+        totals.append(
+            {
+                "stage": stage,
+                "jobs": len(mine),
+                "seconds": round(sum(r["seconds"] or 0 for r in mine), 1),
+                "cpu_seconds": round(sum(r["cpu_seconds"] or 0 for r in mine), 1),
+                "max_rss_mb": max(rss) if rss else None,
+            }
+        )
+    return totals
 
 
 def git_commit(cwd: Path) -> dict[str, Any] | None:
@@ -327,6 +377,7 @@ def collect(
             "source": source_digest(Path(__file__).resolve().parents[3]),
             "hardware": hardware(),
             "benchmarks": timed,
+            "stages": stage_totals(timed),
             # What the appendix prints: the sum of every timed job, in minutes.
             "benchmarks_total_minutes": sum(r["seconds"] or 0 for r in timed) / 60,
             "date": today.isoformat(),
