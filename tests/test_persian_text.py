@@ -1,15 +1,15 @@
 """Persian copy editing: the glossary, the `term` global, and the text lint of the report.
 
 The lint (rnnlab.style.textlint) is tested rule by rule on small snippets, then
-run on the HTML rendered from the committed report/results.json (no PDF; the
-fonts come from the smoke run, so that test is in the pipeline group).
+run on the whole report rendered from the smoke run's results.json (no PDF; a
+pipeline test).
 """
 
 from __future__ import annotations
 
 import pytest
 from markupsafe import Markup
-from test_report_layout import render_committed
+from test_report_layout import render_report
 
 from rnnlab.errors import RnnlabError
 from rnnlab.report.mathsvg import unary_minus
@@ -118,7 +118,7 @@ def test_scientific_numbers_do_not_break_at_the_times_sign():
     assert "\u00a0×\u00a0" in persian.sci(3.2e-12, 1)
 
 
-def test_committed_report_text_passes_the_lint(tmp_path, smoke_run):
-    html = render_committed(tmp_path, smoke_run).read_text(encoding="utf-8")
+def test_the_whole_report_text_passes_the_lint(tmp_path, smoke_run):
+    html = render_report(tmp_path, smoke_run).read_text(encoding="utf-8")
     findings = lint(html)
     assert not findings, "\n".join(str(f) for f in findings)

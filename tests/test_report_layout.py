@@ -2,9 +2,9 @@
 
 The unit tests lay out small synthetic documents on A6 pages, once with the
 rules of templates/style.css (no problem may remain) and once without them (the
-checks must see each problem). The last test lays out the real report from
-the committed report/results.json (placeholder figures of the stages' sizes,
-the smoke run's fonts), so it belongs to the pipeline group.
+checks must see each problem). The last test lays out the whole report from
+the smoke run's results.json (placeholder figures of the stages' sizes, the
+smoke run's fonts), so it belongs to the pipeline group.
 """
 
 from __future__ import annotations
@@ -132,17 +132,19 @@ FIGURE_SIZES = {
 }
 
 
-def render_committed(tmp_path: Path, smoke: Path) -> Path:
-    """The report's HTML from the committed results.json, with placeholder figures.
+def render_report(tmp_path: Path, smoke: Path) -> Path:
+    """The whole report's HTML from the smoke run's results.json, with placeholder figures.
 
-    The fonts are the ones the smoke run (`smoke`, its working directory) fetched
-    and verified, so the test needs no manifest in the checkout.
+    `smoke` is the smoke run's working directory: its results.json has every key
+    the current templates read (the committed reference can lag them until it is
+    regenerated), and its fonts were fetched and verified there, so the test needs
+    no manifest in the checkout. Figures are placeholders of the stages' sizes.
     """
     from rnnlab.report.render import render_document
     from rnnlab.style.fonts import load_manifest
 
     manifest = smoke / "resources" / "fonts" / "fonts.json"
-    results = json.loads((REPO / "report" / "results.json").read_text(encoding="utf-8"))
+    results = json.loads((smoke / "report" / "results.json").read_text(encoding="utf-8"))
     figures = {}
     for name, (width, height) in FIGURE_SIZES.items():
         path = tmp_path / f"{name}.svg"
@@ -160,9 +162,9 @@ def render_committed(tmp_path: Path, smoke: Path) -> Path:
     return out
 
 
-def test_committed_report_has_no_layout_problem(tmp_path, smoke_run):
+def test_the_whole_report_has_no_layout_problem(tmp_path, smoke_run):
     from rnnlab.report.pdf import SPILL_LINES, layout
 
-    document, _ = layout(render_committed(tmp_path, smoke_run))
+    document, _ = layout(render_report(tmp_path, smoke_run))
     problems = check_layout(document, SPILL_LINES)
     assert not problems, "\n".join(str(p) for p in problems)

@@ -8,12 +8,12 @@ FORECAST_ARCHS = ["rnn", "lstm", "gru", "bilstm"]
 FORECAST_ABLATIONS = ["lstm_forget_only", "lstm_input_only"]
 # Scheduling estimate (expected_cpu_seconds): CPU-seconds of one training per hour of window.
 FORECAST_COST = {
-    "rnn": 0.6,
-    "gru": 1.5,
-    "lstm": 1.65,
-    "bilstm": 4.0,
-    "lstm_forget_only": 2.7,
-    "lstm_input_only": 2.7,
+    "rnn": 0.75,
+    "gru": 1.6,
+    "lstm": 1.6,
+    "bilstm": 4.5,
+    "lstm_forget_only": 2.6,
+    "lstm_input_only": 2.6,
 }
 FORECAST_FIGURES = [
     "curves",
