@@ -58,6 +58,25 @@ SCHEDULE_KINDS = ("constant", "exponential", "cosine", "plateau")
 SEED_STRIDE = 1_000_003
 
 
+def flush_subnormals() -> None:
+    """Make this training process flush float32 subnormal numbers to zero.
+
+    Back-propagating through hundreds of steps drives many gradient entries below
+    float32's normal range (~1e-38), where x86 arithmetic on subnormals is 10-100x
+    slower: an epoch of the Q6 Simple RNN at L=200 took 104 CPU-s, 31 flushed, with
+    first-epoch accuracies equal to four decimals; a Q7 BiLSTM epoch 65 -> 59.
+    Values that small cannot move a weight, so what is measured is unchanged
+    (docs/benchmarks.md, "Where the time goes"). Only the training commands call
+    this: the float64 probes of Q6-B/C run in processes of their own.
+    """
+    torch.set_flush_denormal(True)
+
+
+def subnormals_flushed() -> bool:
+    """Whether this process flushes float32 subnormals to zero (for run metrics)."""
+    return bool(torch.tensor([1e-40], dtype=torch.float32).item() == 0.0)
+
+
 def epoch_generator(seed: int, epoch: int) -> torch.Generator:
     """The RNG that orders epoch `epoch`: a pure function of (seed, epoch), so resumable."""
     return torch.Generator().manual_seed(int(seed) * SEED_STRIDE + int(epoch))

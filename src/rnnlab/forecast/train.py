@@ -229,6 +229,7 @@ def run_metrics(series: Series, cfg: dict[str, Any], model: Forecaster, windows:
         "mean_epoch_seconds": float(np.mean([h["seconds"] for h in history])),
         "mean_epoch_cpu_seconds": float(np.mean([h["cpu_seconds"] for h in history])),
         "threads": torch.get_num_threads(),
+        "subnormals_flushed": training.subnormals_flushed(),
         "history": history,
         "windows": {
             "train": len(targets["train"]),
@@ -265,6 +266,7 @@ def _main(argv: list[str] | None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
     set_threads(args.threads)
+    training.flush_subnormals()
     try:
         cfg = json.loads(args.params)
     except json.JSONDecodeError as err:

@@ -393,14 +393,9 @@ def run_metrics(run: dict[str, Any], data: dict[str, Any], splits: dict[str, Spl
         "truncation": data.get("truncation", "head"),
         "device": run["device"],
         "threads": torch.get_num_threads(),
-        "subnormals_flushed": _subnormals_flushed(),
+        "subnormals_flushed": training.subnormals_flushed(),
         "hyper": run["hyper"],
     }
-
-
-def _subnormals_flushed() -> bool:
-    """Whether this process flushes float32 subnormals to zero (set by `cmd_fit`)."""
-    return bool(torch.tensor([1e-40], dtype=torch.float32).item() == 0.0)
 
 
 # ---------------------------------------------------------------- command line
@@ -412,14 +407,7 @@ def _log_to_stdout(message: str) -> None:
 
 def cmd_fit(args: argparse.Namespace) -> None:
     set_threads(args.threads)
-    # Back-propagating through hundreds of steps drives many gradient entries below
-    # float32's normal range (~1e-38), where x86 arithmetic on subnormal numbers is
-    # 10-100x slower: an epoch of the Simple RNN at L=200 took 104 CPU-s, 31 with
-    # subnormals flushed to zero, and its first epoch's accuracies agree to four
-    # decimals. Values that small cannot move a weight, so what is measured is
-    # unchanged (docs/benchmarks.md, "Where the time goes"). The float64 probes of
-    # Q6-B/C run in processes of their own and keep subnormals.
-    torch.set_flush_denormal(True)
+    training.flush_subnormals()
     try:
         hyper = Hyper.from_dict(json.loads(args.hyper))
     except json.JSONDecodeError as err:
