@@ -10,7 +10,7 @@ SENTIMENT_MODELS = SENTIMENT_CFG["models"]
 # Training seeds: the configured list; null means the top-level seed.
 SENTIMENT_SEEDS = SENTIMENT_CFG["seeds"] if SENTIMENT_CFG["seeds"] is not None else [config["seed"]]
 # Scheduling estimate (expected_cpu_seconds): CPU-seconds of one training per token of length.
-SENTIMENT_COST = {"rnn": 4.5, "lstm": 3.0}
+SENTIMENT_COST = {"rnn": 2.5, "lstm": 2.0}
 
 
 rule sentiment_train:
