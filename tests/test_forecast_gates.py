@@ -38,6 +38,10 @@ def test_remembering_moments_follow_the_stated_rule() -> None:
     level = rng.normal(size=(50, 20)) + 3.0 * moments
     stats = gates.remember_stats(moments, level, hours=np.zeros((50, 20), dtype=int), seed=0)
     assert stats["level_diff"]["value"] > 2 and stats["level_diff"]["ci95"][0] > 2
+    # The two means the report prints differ by exactly the contrast it prints beside them.
+    assert stats["level_at"] - stats["level_elsewhere"] == pytest.approx(
+        stats["level_diff"]["value"], abs=1e-12
+    )
     assert stats["night_share_at"] == 1.0
 
 

@@ -114,6 +114,14 @@ def test_a_sign_minus_is_not_spaced_as_an_operator(latex, expected):
     assert unary_minus(latex) == expected
 
 
+def test_a_formula_from_a_template_block_keeps_its_ampersands():
+    # `{% call eq() %}` hands the formula over as Markup; the cells' "&" must stay "&".
+    latex = Markup("\\begin{bmatrix} 0.5 & -0.2 \\\\ -1 & 0.9 \\end{bmatrix}")
+    braced = unary_minus(latex)
+    assert type(braced) is str and "amp;" not in braced
+    assert braced == "\\begin{bmatrix} 0.5 & {-}0.2 \\\\ {-}1 & 0.9 \\end{bmatrix}"
+
+
 def test_scientific_numbers_do_not_break_at_the_times_sign():
     assert "\u00a0×\u00a0" in persian.sci(3.2e-12, 1)
 

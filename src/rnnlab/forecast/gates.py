@@ -234,12 +234,16 @@ def remember_stats(
             "value": diff(values, every),
             "ci95": _bootstrap(lambda rows, v=values: diff(v, rows), len(level), seed),
         }
-    out["level_at"] = float(level[moments].mean())
-    out["level_elsewhere"] = float(level[~moments].mean())
+    # The two means over the steps the contrast uses (the first step has no change),
+    # so the report's "at", "elsewhere" and their difference agree.
+    at, steps = moments[:, 1:], level[:, 1:]
+    out["level_at"] = float(steps[at].mean())
+    out["level_elsewhere"] = float(steps[~at].mean())
     if hours is not None:
         night = (hours >= NIGHT_HOURS[0]) & (hours < NIGHT_HOURS[1])
         out["night_share_at"] = float(night[moments].mean())
         out["night_share_all"] = float(night.mean())
+        out["night_hours"] = list(NIGHT_HOURS)  # [start, end) hours of the clock
     return out
 
 

@@ -118,11 +118,11 @@ def plot_hidden(
             color="#555555",
             linewidth=0.8,
             linestyle="--",
-            label="کران بالا: جذر d_h (همهٔ واحدها در مرز ۱)",
+            label="کران بالا: جذر dₕ (همهٔ واحدها در مرز ۱)",
         )
         ax.set_title(plots.MODEL_LABELS.get(model, model))
         _step_axis(ax)
-    axes[0][0].set_ylabel("نرم L2 حالت پنهان ‖h_t‖")
+    axes[0][0].set_ylabel("نرم L2 حالت پنهان ‖hₜ‖")
     _shared_legend(fig, axes[0])
     plots.save_figure(fig, hidden_path)
 
@@ -134,7 +134,7 @@ def plot_hidden(
         _review_lines(ax, norms[norms["model"] == model], "c_norm")
         _train_length_marker(ax, summary, int(norms["step"].max()))
         ax.set_title(f"حالت سلول {plots.MODEL_LABELS.get(model, model)}")
-        ax.set_ylabel("نرم L2 حالت سلول ‖c_t‖")
+        ax.set_ylabel("نرم L2 حالت سلول ‖cₜ‖")
         _step_axis(ax)
     _shared_legend(fig, axes[0])
     plots.save_figure(fig, cell_path)
@@ -157,7 +157,7 @@ def plot_hidden(
                 mean.index, low.to_numpy(), high.to_numpy(), color=color, alpha=0.12, linewidth=0
             )
         name = plots.MODEL_LABELS.get(model, model)
-        ax.set_title(f"‖h_t‖ {name}" if column == "h_norm" else f"‖c_t‖ {name}")
+        ax.set_title(f"‖hₜ‖ {name}" if column == "h_norm" else f"‖cₜ‖ {name}")
         _step_axis(ax)
     axes[0][0].set_ylabel("نرم L2")
     _shared_legend(fig, axes[0])

@@ -35,6 +35,9 @@ _UNARY_MINUS = re.compile(
 
 def unary_minus(latex: str) -> str:
     """Brace every sign minus so it is typeset without binary spacing: (-0.2) -> ({-}0.2)."""
+    # A template's `caller()` hands over Markup, and re.sub on Markup escapes the groups
+    # it puts back: the "&" of a matrix cell would become "&amp;" in the formula.
+    latex = str(latex)
     previous = None
     while previous != latex:  # "(--1)" and back-to-back signs need a second pass
         previous = latex
