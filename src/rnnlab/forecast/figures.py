@@ -114,9 +114,11 @@ def ablation(summary: dict, out: Path) -> None:
     ax.set_yticks(range(len(names)), [plots.MODEL_LABELS[k] for k in keys])
     for name, style in BASELINE_STYLES.items():
         ax.axvline(part["baselines"][name]["mse"], **style)
-    for y, v in enumerate(values):
-        ax.text(v, y, " " + plots.plot_number(v, 3), va="center", ha="left")
     limit = max([*values, *(part["baselines"][n]["mse"] for n in BASELINE_STYLES)])
+    # Each value inside its bar, near the axis: the bar's end carries the error bar and
+    # the baselines' lines, which a label there would cover.
+    for y, v in enumerate(values):
+        ax.text(0.02 * limit, y, plots.plot_number(v, 3), va="center", ha="left", color="white")
     ax.set_xlim(0, limit * 1.25)
     ax.set_xlabel("میانگین مربعات خطای آزمون (استانداردشده)")
     ax.legend(loc="lower right", fontsize=8)
