@@ -288,3 +288,23 @@ def test_macros_markup(tmp_path):
     )
     assert parts[6] == '<caption id="t1" class="numbered">جدول</caption>'
     assert figures.used == ["acc"]
+
+
+def test_every_macro_is_a_global_of_the_sections(tmp_path):
+    templates = make_templates(tmp_path / "t", {})
+    env = render.make_environment(templates, render.Figures({}, tmp_path))
+    source = (templates / "macros.html.j2").read_text(encoding="utf-8")
+    defined = re.findall(r"\{%-?\s*macro\s+(\w+)\(", source)
+    assert "mean_sd" in defined and "figure" in defined
+    missing = [name for name in defined if name not in env.globals]
+    assert not missing, f"macros a section cannot call without importing: {missing}"
+
+
+def test_mean_and_sd_are_one_left_to_right_run(tmp_path):
+    templates = make_templates(tmp_path / "t", {})
+    env = render.make_environment(templates, render.Figures({}, tmp_path))
+    html = env.from_string("{{ mean_sd(0.274 | num(3), 0.005 | num(3)) }}").render()
+    assert html.startswith('<span class="mean-sd" dir="ltr">')
+    assert re.search(r"۰٫۲۷۴</span> <span class=\"num\">±&nbsp;۰٫۰۰۵</span></span>$", html)
+    alone = env.from_string("{{ mean_sd(0.274 | num(3)) }}").render()
+    assert "±" not in alone and "۰٫۲۷۴" in alone

@@ -35,6 +35,7 @@ from jinja2 import (
     pass_context,
     select_autoescape,
 )
+from jinja2.runtime import Macro
 from markupsafe import Markup
 
 from rnnlab import claims as claims_layer
@@ -189,9 +190,9 @@ def make_environment(
     )
     # The macros as globals: a section may call figure(...) without importing.
     macros = env.get_template("macros.html.j2").module
-    names = ("figure", "table_caption", "ref", "cite", "en", "footnote", "question", "m", "sym")
-    for name in names:
-        env.globals[name] = getattr(macros, name)
+    for name, value in vars(macros).items():
+        if isinstance(value, Macro):
+            env.globals[name] = value
     return env
 
 
