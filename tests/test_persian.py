@@ -15,6 +15,7 @@ from rnnlab.style.persian import (
     MINUS_SIGN,
     PDI,
     fa,
+    is_persian,
     num,
     pct,
     register,
@@ -120,3 +121,14 @@ def test_filters_in_jinja():
 
 def test_to_persian_digits_leaves_other_text():
     assert to_persian_digits("h_t-1, x2") == "h_t-۱, x۲"
+
+
+def test_the_persian_test_tells_persian_config_values_from_the_rest():
+    assert is_persian("یادگیری عمیق")
+    assert is_persian("تمرین سری 5")
+    for value in ("vazirmatn", "33.0.3", "[0.5, 1.0]", None, 0.003, "null"):
+        assert not is_persian(value)
+    env = Environment()
+    register(env)
+    rendered = env.from_string("{{ 'درس' is persian }} {{ 'cpu' is persian }}").render()
+    assert rendered == "True False"

@@ -219,7 +219,13 @@ def term(key: str, en: bool = False) -> Markup:
     return Markup(text)
 
 
+def is_persian(value: Any) -> bool:
+    """Whether `value` as text holds a letter of the Arabic script (a Persian string)."""
+    return any("\u0600" <= ch <= "\u06ff" for ch in str(value))
+
+
 def register(env: Any) -> None:
-    """Add the Persian filters and the `term` global to a Jinja environment."""
+    """Add the Persian filters, the `persian` test and the `term` global to a Jinja environment."""
     env.filters.update(FILTERS)
+    env.tests["persian"] = is_persian
     env.globals["term"] = term
