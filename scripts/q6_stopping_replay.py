@@ -19,8 +19,11 @@ import argparse
 import csv
 import itertools
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
+
+from rnnlab import training
 
 
 @dataclass(frozen=True)
@@ -55,12 +58,12 @@ def load_curves(runs: Path) -> list[Curve]:
 
 
 def replay(val_acc: list[float], patience: int, min_delta: float, min_epochs: int) -> Replay:
-    """The engine's rule (`rnnlab.training`): an epoch improves when it beats the best by
-    more than min_delta; stop after `patience` epochs in a row without one. `min_epochs`
-    (no stop before that epoch) is a candidate rule the engine does not have."""
-    best, kept, bad = float("-inf"), 0, 0
+    """The engine's rule, with its own improvement test (`rnnlab.training`): stop after
+    `patience` epochs in a row that do not beat the best by more than min_delta.
+    `min_epochs` (no stop before that epoch) is a candidate rule the engine does not have."""
+    best, kept, bad = math.nan, 0, 0
     for epoch, value in enumerate(val_acc, start=1):
-        if value > best + min_delta:
+        if training._improved(value, best, "max", min_delta):
             best, kept, bad = value, epoch, 0
         else:
             bad += 1

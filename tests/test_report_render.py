@@ -303,8 +303,8 @@ def test_every_macro_is_a_global_of_the_sections(tmp_path):
 def test_mean_and_sd_are_one_left_to_right_run(tmp_path):
     templates = make_templates(tmp_path / "t", {})
     env = render.make_environment(templates, render.Figures({}, tmp_path))
-    html = env.from_string("{{ mean_sd(0.274 | num(3), 0.005 | num(3)) }}").render()
+    html = env.from_string("{{ mean_sd({'mean': 0.274, 'sd': 0.005}) }}").render()
     assert html.startswith('<span class="mean-sd" dir="ltr">')
     assert re.search(r"۰٫۲۷۴</span> <span class=\"num\">±&nbsp;۰٫۰۰۵</span></span>$", html)
-    alone = env.from_string("{{ mean_sd(0.274 | num(3)) }}").render()
+    alone = env.from_string("{{ mean_sd({'mean': 0.274, 'sd': none}) }}").render()
     assert "±" not in alone and "۰٫۲۷۴" in alone

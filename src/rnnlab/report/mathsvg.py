@@ -77,6 +77,7 @@ class MathRenderer:
 
     def image(self, latex: str, display: bool = False) -> Markup:
         """An <img> of the formula, sized in px and aligned on the text baseline."""
+        latex = str(latex)  # Markup from a template's caller() would skip the alt's escaping
         self.count += 1
         svg = self._svg(latex, DISPLAY_SIZE if display else INLINE_SIZE)
         box = _VIEWBOX.search(svg)

@@ -17,6 +17,7 @@ with the Persian separators ٫ and ٬ already form one number run.
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
 from numbers import Integral, Real
 from pathlib import Path
@@ -28,6 +29,8 @@ from markupsafe import Markup, escape
 from rnnlab.errors import RnnlabError
 
 PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
+# The letters of the Persian alphabet, as a regex character class body (textlint uses it too).
+PERSIAN_LETTERS = "\u0621-\u063a\u0641-\u064a\u067e\u0686\u0698\u06a9\u06af\u06cc\u0622"
 _TO_PERSIAN = str.maketrans("0123456789", PERSIAN_DIGITS)
 DECIMAL_SEPARATOR = "\u066b"  # ٫ ARABIC DECIMAL SEPARATOR
 THOUSANDS_SEPARATOR = "\u066c"  # ٬ ARABIC THOUSANDS SEPARATOR
@@ -220,8 +223,8 @@ def term(key: str, en: bool = False) -> Markup:
 
 
 def is_persian(value: Any) -> bool:
-    """Whether `value` as text holds a letter of the Arabic script (a Persian string)."""
-    return any("\u0600" <= ch <= "\u06ff" for ch in str(value))
+    """Whether `value` as text holds a Persian letter (a Persian string)."""
+    return re.search(f"[{PERSIAN_LETTERS}]", str(value)) is not None
 
 
 def register(env: Any) -> None:

@@ -28,9 +28,9 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
+from rnnlab.style.persian import PERSIAN_LETTERS as LETTER
 from rnnlab.style.persian import glossary
 
-LETTER = "\u0621-\u063a\u0641-\u064a\u067e\u0686\u0698\u06a9\u06af\u06cc\u0622"
 DIGIT = "\u06f0-\u06f9"
 MATH = "\u25a1"  # stands for a formula image in the extracted text
 ZWNJ = "\u200c"
