@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import matplotlib
 import matplotlib.pyplot as plt
 import pytest
 
@@ -40,8 +41,12 @@ PARAMS = {
     "require_all_sections": False,
 }
 
-# Error checks never reach the PDF: any font files will do.
-FONTSET = fonts.FontSet("Test Sans", Path("/a.ttf"), Path("/b.ttf"), False, "test")
+# Error checks never reach the PDF, but formulas take their Persian digits from the
+# regular font: matplotlib's DejaVu Sans has them.
+_DEJAVU = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+FONTSET = fonts.FontSet(
+    "Test Sans", _DEJAVU / "DejaVuSans.ttf", _DEJAVU / "DejaVuSans-Bold.ttf", False, "test"
+)
 
 Q1 = """<section><h1>پرسش یک: شمارش پارامترها</h1>
 <p>شمار کل پارامترها {{ r.q1.total | num(0, thousands=True) }} است.</p></section>

@@ -357,16 +357,16 @@ def test_render_refuses_the_reference_when_a_quoted_number_drifts(tmp_path: Path
     """
     import re
 
+    from test_report_render import FONTSET as fontset
+
     from rnnlab.claims import check_claims
     from rnnlab.errors import RnnlabError
     from rnnlab.report import render
-    from rnnlab.style import fonts
 
     ids = set()
     for template in TEMPLATES.rglob("*.j2"):
         ids |= set(re.findall(r'figure\("([a-z0-9_]+)"', template.read_text(encoding="utf-8")))
     figures = {fid: str(tmp_path / f"{fid}.svg") for fid in ids}
-    fontset = fonts.FontSet("Test Sans", Path("/a.ttf"), Path("/b.ttf"), False, "test")
     params = {"course": "c", "homework": "h", "topic": "t", "date": None}
     out = tmp_path / "report.html"
     results = _results()

@@ -2,22 +2,39 @@
 
 `math(latex)` gives an inline image sitting on the text baseline;
 `displaymath(latex)` a centred left-to-right block. Each SVG is cached on disk
-under its content hash (LaTeX + size + ziamath version), so a rerender only
-typesets new formulas; the HTML embeds it as a data URI so the HTML is
-self-contained and the cache is never a hidden input of the PDF rule.
+under its content hash (LaTeX + size + ziamath version + numeral font), so a
+rerender only typesets new formulas; the HTML embeds it as a data URI so the HTML
+is self-contained and the cache is never a hidden input of the PDF rule.
+
+Numerals: given the report's text font, formulas use Persian digits and the
+Arabic decimal and thousands separators, like the prose and the tables around
+them. The math font (STIX Two Math) has no Persian digits, so their glyphs come
+from the text font, cut down to those twelve characters and rescaled to the math
+font's units (`numeral_font`).
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import re
+import tempfile
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from markupsafe import Markup, escape
 
 from rnnlab.errors import RnnlabError
 from rnnlab.runtime import write_text
+from rnnlab.style.fonts import sha256_of
+from rnnlab.style.persian import (
+    DECIMAL_SEPARATOR,
+    PERSIAN_DIGITS,
+    THOUSANDS_SEPARATOR,
+    to_persian_digits,
+)
 
 # ziamath sizes are CSS px; 11pt body text = 14.67 px.
 INLINE_SIZE = 14.7
@@ -45,12 +62,108 @@ def unary_minus(latex: str) -> str:
     return latex
 
 
-class MathRenderer:
-    """Typesets formulas, caching SVGs in `cache_dir` (None: no disk cache)."""
+# Drawn from the text font: the ten Persian digits and the two separators.
+PERSIAN_NUMERALS = PERSIAN_DIGITS + DECIMAL_SEPARATOR + THOUSANDS_SEPARATOR
+# The math font's units per em (STIX Two Math); the numeral font is rescaled to it
+# because ziamath adds up advances in the units of the formula's own font.
+_MATH_UNITS_PER_EM = 1000
+# Glyph ids past any in the math font: ziamath looks a sub/superscript glyph up by
+# id in the math font's substitution table, which must not catch a foreign glyph.
+_FOREIGN_GLYPH_ID = 65000
 
-    def __init__(self, cache_dir: str | Path | None = None) -> None:
+
+def persian_numerals(latex: str) -> str:
+    """Digits of a formula in Persian: `3{,}072.5` -> `۳٬۰۷۲٫۵`; a plain comma stays."""
+    latex = re.sub(r"(?<=\d)\{,\}(?=\d)", THOUSANDS_SEPARATOR, str(latex))
+    latex = re.sub(r"(?<=\d)\.(?=\d)", DECIMAL_SEPARATOR, latex)
+    return to_persian_digits(latex)
+
+
+def numeral_font(text_font: Path, folder: Path) -> Path:
+    """The Persian numerals of `text_font` as a small TrueType file in `folder` (made once)."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+    from fontTools.ttLib.scaleUpem import scale_upem
+
+    if not text_font.exists():
+        raise RnnlabError(
+            f"text font {text_font} does not exist; formulas take their digits from it "
+            "(rerun `snakemake resources/fonts/fonts.json`)"
+        )
+    out = folder / f"numerals-{sha256_of(text_font)[:16]}.ttf"
+    if out.exists():
+        return out
+    font = TTFont(str(text_font), recalcTimestamp=False)
+    if "fvar" in font:  # a variable font (Noto): its regular instance
+        from fontTools.varLib.instancer import instantiateVariableFont
+
+        axes = {axis.axisTag: axis.defaultValue for axis in font["fvar"].axes}
+        font = instantiateVariableFont(font, axes)
+    missing = [c for c in PERSIAN_NUMERALS if ord(c) not in font.getBestCmap()]
+    if missing:
+        raise RnnlabError(
+            f"the text font {text_font} has no glyph for {''.join(missing)!r}; "
+            "the report needs a Persian font (report.font in the config)"
+        )
+    options = subset.Options()
+    options.layout_features = []
+    options.hinting = False
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=PERSIAN_NUMERALS)
+    subsetter.subset(font)
+    scale_upem(font, _MATH_UNITS_PER_EM)
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, suffix=".ttf", delete=False) as handle:
+        font.save(handle)
+    Path(handle.name).replace(out)
+    return out
+
+
+@cache
+def _math_font_with_numerals(numerals: Path) -> str:
+    """Registers with ziamath a math font whose numerals come from `numerals`; its key."""
+    import ziafont
+    from ziamath.mathfont import MathFont
+    from ziamath.zmath import loadedfonts
+
+    source = ziafont.Font(str(numerals))
+    glyphs: dict[str, Any] = {}
+    for i, char in enumerate(PERSIAN_NUMERALS):
+        glyph = source.glyph(char)
+        width = glyph.advance()  # no kerning: the numeral font keeps no pair tables
+        foreign = copy.copy(glyph)
+        foreign.index = _FOREIGN_GLYPH_ID + i
+        foreign.advance = lambda nextchr=None, width=width: width
+        glyphs[char] = foreign
+
+    class _WithNumerals(MathFont):  # type: ignore[misc]
+        def findglyph(self, char: str, variant: Any) -> Any:
+            return glyphs.get(char) or super().findglyph(char, variant)
+
+    key = f"rnnlab-numerals:{numerals}"
+    loadedfonts[key] = _WithNumerals(loadedfonts["default"].fname)
+    return key
+
+
+class MathRenderer:
+    """Typesets formulas, caching SVGs in `cache_dir` (None: no disk cache).
+
+    With `text_font` (the report's Persian font) the formulas' numerals are Persian.
+    """
+
+    def __init__(self, cache_dir: str | Path | None = None, text_font: Path | None = None) -> None:
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.count = 0
+        self.text_font = Path(text_font) if text_font is not None else None
+        self._numerals: Path | None = None
+
+    @property
+    def numerals(self) -> Path | None:
+        """The numeral font cut from the text font, made at the first formula."""
+        if self.text_font is not None and self._numerals is None:
+            folder = self.cache_dir or Path(tempfile.mkdtemp(prefix="rnnlab-math-"))
+            self._numerals = numeral_font(self.text_font, folder)
+        return self._numerals
 
     def _svg(self, latex: str, size: float) -> str:
         import ziamath
@@ -59,13 +172,18 @@ class MathRenderer:
         # WeasyPrint draws SVG node by node (it was most of the PDF time).
         ziamath.config.svg2 = False
         latex = unary_minus(latex)
-        key = f"{ziamath.__version__}|svg1|{size}|{latex}"
+        font = None
+        numerals = self.numerals
+        if numerals is not None:
+            latex = persian_numerals(latex)
+            font = _math_font_with_numerals(numerals)
+        key = f"{ziamath.__version__}|svg1|{size}|{numerals and numerals.name}|{latex}"
         key = hashlib.sha256(key.encode()).hexdigest()[:20]
         cached = self.cache_dir / f"{key}.svg" if self.cache_dir else None
         if cached is not None and cached.exists():
             return cached.read_text(encoding="utf-8")
         try:
-            svg = ziamath.Math.fromlatex(latex, size=size).svg()
+            svg = ziamath.Math.fromlatex(latex, size=size, font=font).svg()
         except Exception as err:  # ziamath raises assorted types on bad LaTeX
             raise RnnlabError(
                 f"cannot typeset the formula {latex!r} ({type(err).__name__}: {err}); "

@@ -310,7 +310,8 @@ def render_document(
     """The HTML text of the report."""
     check_results_claims(results)
     figure_map = Figures(figures, out_html.parent)
-    env = make_environment(templates, figure_map, MathRenderer(math_cache), Claims(results))
+    math = MathRenderer(math_cache, text_font=fontset.regular)
+    env = make_environment(templates, figure_map, math, Claims(results))
     sections = present_sections(templates, bool(params.get("require_all_sections", False)))
     params = {**params, "font_family": fontset.family}
     # A question part resets the h1 counter to one below its number (no arithmetic
