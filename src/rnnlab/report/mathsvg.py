@@ -27,7 +27,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from rnnlab.errors import RnnlabError
-from rnnlab.runtime import write_text
+from rnnlab.runtime import atomic_write, write_text
 from rnnlab.style.fonts import sha256_of
 from rnnlab.style.persian import (
     DECIMAL_SEPARATOR,
@@ -70,6 +70,9 @@ _MATH_UNITS_PER_EM = 1000
 # Glyph ids past any in the math font: ziamath looks a sub/superscript glyph up by
 # id in the math font's substitution table, which must not catch a foreign glyph.
 _FOREIGN_GLYPH_ID = 65000
+# Part of the numeral font's file name (and so of every formula's cache key):
+# raise it when `numeral_font` cuts the font differently.
+_NUMERAL_FONT_VERSION = 1
 
 
 def persian_numerals(latex: str) -> str:
@@ -90,7 +93,7 @@ def numeral_font(text_font: Path, folder: Path) -> Path:
             f"text font {text_font} does not exist; formulas take their digits from it "
             "(rerun `snakemake resources/fonts/fonts.json`)"
         )
-    out = folder / f"numerals-{sha256_of(text_font)[:16]}.ttf"
+    out = folder / f"numerals-v{_NUMERAL_FONT_VERSION}-{sha256_of(text_font)[:16]}.ttf"
     if out.exists():
         return out
     font = TTFont(str(text_font), recalcTimestamp=False)
@@ -112,10 +115,7 @@ def numeral_font(text_font: Path, folder: Path) -> Path:
     subsetter.populate(text=PERSIAN_NUMERALS)
     subsetter.subset(font)
     scale_upem(font, _MATH_UNITS_PER_EM)
-    folder.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=folder, suffix=".ttf", delete=False) as handle:
-        font.save(handle)
-    Path(handle.name).replace(out)
+    atomic_write(out, lambda tmp: font.save(str(tmp)))
     return out
 
 
