@@ -104,7 +104,7 @@ def test_bad_inputs_are_clear(inputs):
     (inputs / "bad.json").write_text("{not json")
     with pytest.raises(RnnlabError, match="not valid JSON"):
         c.load_summaries({"bad": str(inputs / "bad.json")})
-    with pytest.raises(RnnlabError, match="key=path"):
+    with pytest.raises(RnnlabError, match="name=path"):
         c.parse_pairs(["q6"], "summary")
     with pytest.raises(RnnlabError, match="identifier"):
         c.parse_pairs(["q6-a=x.json"], "summary")

@@ -13,6 +13,7 @@ import pytest
 from conftest import run_snakemake
 
 from rnnlab.errors import RnnlabError
+from rnnlab.runtime import sha256_file
 from rnnlab.style import fonts
 
 TTF = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
@@ -31,7 +32,7 @@ def fake_vazirmatn_tarball(path: Path) -> str:
             info = tarfile.TarInfo(name)
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
-    return fonts.sha256_of(path)
+    return sha256_file(path)
 
 
 def params(sha: str, prefer: str = "vazirmatn") -> dict[str, str]:

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from rnnlab.errors import RnnlabError
+from rnnlab.runtime import sha256_file
 from rnnlab.style import plots
-from rnnlab.style.fonts import sha256_of
 
 
 def dejavu_manifest(folder: Path) -> Path:
@@ -29,7 +29,7 @@ def dejavu_manifest(folder: Path) -> Path:
         "bold": str(bold),
         "variable": False,
         "source": "matplotlib",
-        "sha256": {"regular": sha256_of(regular), "bold": sha256_of(bold)},
+        "sha256": {"regular": sha256_file(regular), "bold": sha256_file(bold)},
     }
     path = folder / "fonts.json"
     path.write_text(json.dumps(manifest))

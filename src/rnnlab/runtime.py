@@ -1,9 +1,11 @@
-"""Process-level set-up shared by every job: threads, seeds, determinism, atomic writes."""
+"""Process-level set-up shared by every job: threads, seeds, determinism, atomic writes,
+file hashes, JSON and the command-line wrapper."""
 
 from __future__ import annotations
 
 import contextlib
 import glob
+import hashlib
 import io
 import json
 import math
@@ -197,6 +199,15 @@ def read_json(path: str | Path) -> Any:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
+def sha256_file(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes, read a mebibyte at a time."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def save_torch(path: str | Path, obj: Any) -> None:
     """torch.save, atomically."""
     import torch
@@ -237,6 +248,20 @@ def require_finite(config: Any, where: str = "") -> None:
             f"config values must be finite numbers: {', '.join(bad)}; set a finite value "
             f"(e.g. `lr: 0.001`) in the config file."
         )
+
+
+def named_paths(values: list[str], flag: str) -> dict[str, str]:
+    """`name=path` command-line values as {name: path}, in order; a malformed or repeated
+    name is an error naming the flag."""
+    pairs: dict[str, str] = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not name or not path:
+            raise RnnlabError(f"{flag} expects name=path, got {value!r}.")
+        if name in pairs:
+            raise RnnlabError(f"{flag} names {name!r} twice.")
+        pairs[name] = path
+    return pairs
 
 
 def cli(main: Callable[[list[str] | None], int | None]) -> Callable[[], None]:

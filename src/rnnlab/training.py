@@ -34,7 +34,6 @@ same working directory.
 from __future__ import annotations
 
 import ast
-import hashlib
 import json
 import math
 import random
@@ -48,7 +47,7 @@ import numpy as np
 import torch
 
 from rnnlab.errors import RnnlabError
-from rnnlab.runtime import _atomic_write, save_torch
+from rnnlab.runtime import _atomic_write, save_torch, sha256_file
 
 PACKAGE_ROOT = Path(__file__).resolve().parent  # src/rnnlab
 RESUME_NAME = "last.pt"
@@ -215,14 +214,6 @@ def code_closure(entry: str) -> tuple[Path, ...]:
                 seen.add(path)
                 todo.extend(_imported_modules(path))
     return tuple(sorted(seen))
-
-
-def sha256_file(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def fingerprint(settings: Mapping[str, Any], entry: str, data_sha256: str) -> dict[str, Any]:

@@ -41,9 +41,9 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-from rnnlab.data.sources import require_file, sha256_file
+from rnnlab.data.sources import require_file
 from rnnlab.errors import RnnlabError
-from rnnlab.runtime import cli, require_finite, save_npz, write_json, write_text
+from rnnlab.runtime import cli, require_finite, save_npz, sha256_file, write_json, write_text
 
 FEATURES = [
     "Global_active_power",

@@ -8,23 +8,14 @@ which rule produces the archive; this module does the work once a path is known.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 from rnnlab.errors import RnnlabError
-from rnnlab.runtime import atomic_write, cli, write_text
+from rnnlab.runtime import atomic_write, cli, sha256_file, write_text
 
 CHUNK = 1 << 20
-
-
-def sha256_file(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(CHUNK):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def require_file(path: str | Path, what: str, config_key: str) -> Path:

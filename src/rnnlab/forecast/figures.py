@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from rnnlab.forecast.models import ARCHITECTURES
-from rnnlab.runtime import cli, read_json
+from rnnlab.runtime import cli, named_paths, read_json
 from rnnlab.style import plots
 
 WINDOW_LABELS = {"calm": "پنجرهٔ آرام", "peak": "پنجره با جهش تند", "typical": "پنجرهٔ معمولی"}
@@ -228,7 +228,7 @@ def _main(argv: list[str] | None) -> int:
     plots.setup_style(args.font)
     summary = read_json(args.summary)
     out = Path(args.out_dir)
-    predictions = {k: Path(v) for k, v in (item.split("=", 1) for item in args.prediction)}
+    predictions = {k: Path(v) for k, v in named_paths(args.prediction, "--prediction").items()}
     curves(summary, out / "curves.svg")
     ridge = None
     if args.baseline_errors:

@@ -42,9 +42,9 @@ from torch.nn import functional as F
 
 from rnnlab import claims
 from rnnlab.errors import RnnlabError
-from rnnlab.probes.selection import load_split, model_paths, select_balanced
+from rnnlab.probes.selection import load_split, select_balanced
 from rnnlab.probes.unroll import as_float64, fused_stepwise, replay
-from rnnlab.runtime import cli, seed_everything, set_threads, write_csv, write_json
+from rnnlab.runtime import cli, named_paths, seed_everything, set_threads, write_csv, write_json
 from rnnlab.sentiment.models import SentimentRNN, load_checkpoint
 
 QUANTITIES = ("h", "c", "x")
@@ -317,7 +317,7 @@ def measure_model(
 def parse_trained(values: list[str]) -> dict[str, dict[int, str]]:
     """``--trained rnn:s0=path lstm:s0=path rnn:s1=...`` (``rnn=path`` means seed 0)."""
     out: dict[str, dict[int, str]] = {}
-    for key, path in model_paths(values, "--trained").items():
+    for key, path in named_paths(values, "--trained").items():
         name, sep, seed = key.partition(":s")
         if sep and not seed.isdigit():
             raise RnnlabError(f"--trained expects model:s<seed>=path, got {key!r}.")

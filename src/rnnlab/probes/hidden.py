@@ -40,9 +40,9 @@ import torch
 
 from rnnlab import claims
 from rnnlab.errors import RnnlabError
-from rnnlab.probes.selection import CLASS_NAMES, load_split, model_paths, select_matched
+from rnnlab.probes.selection import CLASS_NAMES, load_split, select_matched
 from rnnlab.probes.unroll import as_float64, replay
-from rnnlab.runtime import cli, set_threads, write_csv, write_json
+from rnnlab.runtime import cli, named_paths, set_threads, write_csv, write_json
 from rnnlab.sentiment.models import SentimentRNN, load_checkpoint
 
 
@@ -326,7 +326,7 @@ def cmd_measure(args: argparse.Namespace, params: dict[str, Any]) -> None:
         split=split,
     )
     models = {
-        name: load_checkpoint(path) for name, path in model_paths(args.trained, "--trained").items()
+        name: load_checkpoint(path) for name, path in named_paths(args.trained, "--trained").items()
     }
     norms, accuracy = measure(models, part, reviews, float(params["saturation_level"]))
     write_csv(args.norms_csv, norms, index=False, float_format="%.6e")

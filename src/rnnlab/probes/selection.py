@@ -115,14 +115,3 @@ def load_split(encoded_path: str | Path, split: str) -> tuple[dict[str, Any], di
     if not isinstance(data, dict) or split not in data:
         raise RnnlabError(f"{path} has no {split!r} split; rebuild it with the encode rule.")
     return data, data[split]
-
-
-def model_paths(values: list[str], flag: str) -> dict[str, str]:
-    """`name=path` arguments as an ordered dict."""
-    pairs = {}
-    for value in values:
-        name, sep, path = value.partition("=")
-        if not sep or not name or not path:
-            raise RnnlabError(f"{flag} expects name=path, got {value!r}.")
-        pairs[name] = path
-    return pairs

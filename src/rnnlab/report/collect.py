@@ -32,8 +32,7 @@ from typing import Any
 
 from rnnlab.errors import RnnlabError
 from rnnlab.report import xref
-from rnnlab.runtime import cli, read_json, write_json
-from rnnlab.style.fonts import sha256_of
+from rnnlab.runtime import cli, named_paths, read_json, sha256_file, write_json
 
 VOLATILE = "volatile"
 PACKAGES = (
@@ -66,20 +65,14 @@ def stable_part(results: dict[str, Any]) -> dict[str, Any]:
 
 def parse_pairs(pairs: list[str], what: str) -> dict[str, str]:
     """`key=path` arguments -> {key: path}, refusing bad or repeated keys."""
-    out: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, path = pair.partition("=")
-        if not sep or not path:
-            raise RnnlabError(f"--{what} {pair!r} must look like key=path")
+    out = named_paths(pairs, f"--{what}")
+    for key in out:
         if not _KEY.match(key) or key in RESERVED:
             raise RnnlabError(
                 f"--{what} key {key!r} must be an identifier (templates read r.{key}) "
                 "and not 'meta', 'claims' or 'xref' (reserved); rename it where the stage "
                 "registers it."
             )
-        if key in out:
-            raise RnnlabError(f"--{what} key {key!r} is given twice")
-        out[key] = path
     return out
 
 
@@ -166,7 +159,7 @@ def data_checksums(archives: dict[str, str]) -> dict[str, dict[str, Any]]:
             "file": file.name,
             "bytes": size,
             "megabytes": size / 1e6,
-            "sha256": sha256_of(file),
+            "sha256": sha256_file(file),
         }
     return out
 

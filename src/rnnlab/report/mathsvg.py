@@ -27,8 +27,7 @@ from typing import Any
 from markupsafe import Markup, escape
 
 from rnnlab.errors import RnnlabError
-from rnnlab.runtime import atomic_write, write_text
-from rnnlab.style.fonts import sha256_of
+from rnnlab.runtime import atomic_write, sha256_file, write_text
 from rnnlab.style.persian import (
     DECIMAL_SEPARATOR,
     PERSIAN_DIGITS,
@@ -93,7 +92,7 @@ def numeral_font(text_font: Path, folder: Path) -> Path:
             f"text font {text_font} does not exist; formulas take their digits from it "
             "(rerun `snakemake resources/fonts/fonts.json`)"
         )
-    out = folder / f"numerals-v{_NUMERAL_FONT_VERSION}-{sha256_of(text_font)[:16]}.ttf"
+    out = folder / f"numerals-v{_NUMERAL_FONT_VERSION}-{sha256_file(text_font)[:16]}.ttf"
     if out.exists():
         return out
     font = TTFont(str(text_font), recalcTimestamp=False)

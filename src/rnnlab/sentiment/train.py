@@ -38,7 +38,15 @@ from torch.nn import functional as F
 
 from rnnlab import training
 from rnnlab.errors import RnnlabError
-from rnnlab.runtime import cli, resolve_device, save_torch, seed_everything, set_threads, write_json
+from rnnlab.runtime import (
+    cli,
+    resolve_device,
+    save_torch,
+    seed_everything,
+    set_threads,
+    sha256_file,
+    write_json,
+)
 from rnnlab.sentiment.batching import bucketed_order, iterate, sorted_order
 from rnnlab.sentiment.models import CELLS, SentimentRNN, count_parameters
 
@@ -314,7 +322,7 @@ def train_run(
     task = make_task(f"{cell} L={length} seed={seed}", model, splits, hyper, device)
     run = {"cell": cell, "length": length, "seed": seed, "hyper": asdict(hyper),
            "device": device.type}  # fmt: skip
-    fp = training.fingerprint(run, ENTRY, training.sha256_file(data_path))
+    fp = training.fingerprint(run, ENTRY, sha256_file(data_path))
     log(
         f"{task.name}: {len(splits['train'])} train / {len(splits['val'])} val / "
         f"{len(splits['test'])} test reviews, {count_parameters(model)} parameters, "

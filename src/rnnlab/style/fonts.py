@@ -18,7 +18,6 @@ beside it) and their checksums; figures and the PDF read only the manifest.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib.util
 import json
 import shutil
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from rnnlab.errors import RnnlabError
-from rnnlab.runtime import atomic_write, cli, read_json, write_bytes, write_json
+from rnnlab.runtime import atomic_write, cli, read_json, sha256_file, write_bytes, write_json
 
 NOTO_PACKAGE = "fontpkg_noto_sans_arabic"
 NOTO_FILE = "NotoSansArabic[wdth,wght].ttf"
@@ -57,14 +56,6 @@ class FontSet:
     source: str
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _npm_tarball(
     folder: Path, version: str, sha256: str, npm: str, reuse: tuple[Path, ...] = ()
 ) -> Path:
@@ -75,12 +66,12 @@ def _npm_tarball(
     another directory) is used instead of the network.
     """
     tarball = folder / f"vazirmatn-{version}.tgz"
-    if tarball.exists() and sha256_of(tarball) == sha256:
+    if tarball.exists() and sha256_file(tarball) == sha256:
         return tarball
     for other in reuse:
         candidate = other / tarball.name
         is_other = candidate.exists() and candidate.resolve() != tarball.resolve()
-        if is_other and sha256_of(candidate) == sha256:
+        if is_other and sha256_file(candidate) == sha256:
             atomic_write(tarball, lambda tmp, src=candidate: shutil.copyfile(src, tmp))
             return tarball
     if shutil.which(npm) is None:
@@ -99,7 +90,7 @@ def _npm_tarball(
     if done.returncode != 0 or not tarball.exists():
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise RnnlabError(f"npm pack vazirmatn@{version} failed: {last}")
-    actual = sha256_of(tarball)
+    actual = sha256_file(tarball)
     if actual != sha256:
         tarball.unlink()
         raise RnnlabError(
@@ -179,7 +170,7 @@ def build_manifest(
             continue
         base = folder.resolve()
         manifest["sha256"] = {
-            role: sha256_of(base / manifest[role]) for role in ("regular", "bold")
+            role: sha256_file(base / manifest[role]) for role in ("regular", "bold")
         }
         write_json(out, manifest)
         return manifest
@@ -220,7 +211,7 @@ def load_manifest(path: str | Path, verify: bool = True) -> FontSet:
                 "`snakemake resources/fonts/fonts.json`."
             )
         expected = data.get("sha256", {}).get(role)
-        if verify and expected and sha256_of(file) != expected:
+        if verify and expected and sha256_file(file) != expected:
             raise RnnlabError(
                 f"font file {file} does not match the checksum in {path}; "
                 "delete the manifest and rerun the font rule."
