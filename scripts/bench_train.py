@@ -35,10 +35,11 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
+from rnnlab.data.imdb import load_encoded
 from rnnlab.runtime import seed_everything, set_threads, write_json
 from rnnlab.sentiment.batching import bucketed_order, iterate
 from rnnlab.sentiment.models import SentimentRNN
-from rnnlab.sentiment.train import Hyper, Optimiser, Split, clip_split, load_encoded
+from rnnlab.sentiment.train import Hyper, Optimiser, Split, clip_split
 from rnnlab.training import epoch_generator
 
 

@@ -432,5 +432,5 @@ def test_bad_inputs_raise_clear_errors(workspace: dict[str, Path], tmp_path: Pat
         run_gradients(workspace, tmp_path, length=500)
     with pytest.raises(RnnlabError, match="report_steps"):
         run_hidden(workspace, tmp_path, report_steps=[1, 200])
-    with pytest.raises(RnnlabError, match="does not exist"):
+    with pytest.raises(RnnlabError, match="is missing; run the `imdb_encode` rule"):
         run_hidden({**workspace, "encoded": tmp_path / "missing.pt"}, tmp_path)

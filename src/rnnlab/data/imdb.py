@@ -52,6 +52,8 @@ PAD_ID = 0
 UNK_ID = 1
 SPECIALS = ["<pad>", "<unk>"]
 LABELS = {"neg": 0, "pos": 1}
+#: The prepared parts, in order: what `encode` writes into encoded.pt, one dict each.
+SPLITS = ("train", "val", "test")
 #: The fewest reviews of each label every prepared part (train, val, test) must hold:
 #: below it a model cannot be trained, selected or scored.
 MIN_REVIEWS_PER_LABEL = 1
@@ -271,7 +273,7 @@ def clip_to_length(ids: Any, lengths: Any, length: int, truncation: str) -> tupl
 def length_stats(table: pd.DataFrame, lengths: list[int]) -> pd.DataFrame:
     """Per part: mean/median/percentiles of token counts and share truncated at each length."""
     rows = []
-    for part in ("train", "val", "test"):
+    for part in SPLITS:
         n = table.loc[table["part"] == part, "n_tokens"].to_numpy()
         if len(n) == 0:
             continue
@@ -330,7 +332,7 @@ def cmd_split(args: argparse.Namespace, params: dict[str, Any]) -> None:
 def check_parts(table: pd.DataFrame) -> None:
     """Every prepared part holds at least MIN_REVIEWS_PER_LABEL reviews of each label."""
     problems, fixes = [], []
-    for part in ("train", "val", "test"):
+    for part in SPLITS:
         labels = table.loc[table["part"] == part, "label"]
         pos, neg = int((labels == 1).sum()), int((labels == 0).sum())
         if min(pos, neg) < MIN_REVIEWS_PER_LABEL:
@@ -400,7 +402,7 @@ def cmd_encode(args: argparse.Namespace, params: dict[str, Any]) -> None:
         "max_length": params["max_length"],
         "truncation": params["truncation"],
     }
-    for part in ("train", "val", "test"):
+    for part in SPLITS:
         rows = table[table["part"] == part]
         ids, lengths = encode(
             [s.split() for s in rows["tokens"]], itos, params["max_length"], params["truncation"]
@@ -413,6 +415,22 @@ def cmd_encode(args: argparse.Namespace, params: dict[str, Any]) -> None:
         }
         print(f"{part}: {len(rows)} reviews encoded at {params['max_length']} ids")
     save_torch(args.encoded, data)
+
+
+def load_encoded(path: str | Path) -> dict[str, Any]:
+    """encoded.pt as `cmd_encode` wrote it; a clear error for a missing or older file."""
+    import torch
+
+    path = Path(path)
+    if not path.exists():
+        raise RnnlabError(f"encoded IMDb data {path} is missing; run the `imdb_encode` rule.")
+    data = torch.load(path, map_location="cpu", weights_only=False)
+    if not isinstance(data, dict):
+        raise RnnlabError(f"{path} is not an encoded IMDb file; rebuild it with `imdb_encode`.")
+    missing = [k for k in (*SPLITS, "vocab_size", "pad_id", "max_length") if k not in data]
+    if missing:
+        raise RnnlabError(f"{path} lacks {missing}; rebuild it with the `imdb_encode` rule.")
+    return data
 
 
 def cmd_stats(args: argparse.Namespace, params: dict[str, Any]) -> None:
@@ -428,10 +446,8 @@ def cmd_stats(args: argparse.Namespace, params: dict[str, Any]) -> None:
         unk_rate[part] = sum(tok not in known for tok in toks) / len(toks) if toks else 0.0
     summary = {
         "parse": parse_info,
-        "parts": {p: int((table["part"] == p).sum()) for p in ("train", "val", "test")},
-        "positive": {
-            p: int(table.loc[table["part"] == p, "label"].sum()) for p in ("train", "val", "test")
-        },
+        "parts": {p: int((table["part"] == p).sum()) for p in SPLITS},
+        "positive": {p: int(table.loc[table["part"] == p, "label"].sum()) for p in SPLITS},
         "vocab_size": len(vocab["itos"]),
         "vocab_min_freq": vocab["min_freq"],
         "train_coverage": vocab["train_coverage"],

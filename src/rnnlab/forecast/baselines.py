@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnlab.data.power import Series, load_series, window_targets, windows_for
+from rnnlab.data.power import SPLITS, Series, load_series, window_targets, windows_for
 from rnnlab.errors import RnnlabError
 from rnnlab.runtime import cli, write_json
 
@@ -76,7 +76,7 @@ def length_baselines(
     """Scores of the three baselines at one window length, their test errors and targets."""
     split = {
         s: window_targets(series, s, length, common_length=common_length if s == "test" else None)
-        for s in ("train", "val", "test")
+        for s in SPLITS
     }
     data = {s: windows_for(series, t, length) for s, t in split.items()}
     ti = series.target_index

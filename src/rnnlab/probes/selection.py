@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 
+from rnnlab.data.imdb import load_encoded
 from rnnlab.errors import RnnlabError
 
 CLASS_NAMES = {1: "pos", 0: "neg"}
@@ -108,10 +109,7 @@ def select_matched(
 
 def load_split(encoded_path: str | Path, split: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The encoded data dict and one of its splits, with a clear error for a bad file."""
-    path = Path(encoded_path)
-    if not path.exists():
-        raise RnnlabError(f"{path} does not exist; run the IMDb encode rule first.")
-    data = torch.load(path, map_location="cpu", weights_only=False)
-    if not isinstance(data, dict) or split not in data:
-        raise RnnlabError(f"{path} has no {split!r} split; rebuild it with the encode rule.")
+    data = load_encoded(encoded_path)
+    if split not in data:
+        raise RnnlabError(f"{encoded_path} has no {split!r} split; rebuild it with `imdb_encode`.")
     return data, data[split]

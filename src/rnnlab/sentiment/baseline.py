@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnlab.data.imdb import SPLITS, load_encoded
 from rnnlab.errors import RnnlabError
 from rnnlab.runtime import _atomic_write, cli, write_json
 
@@ -85,7 +86,7 @@ def full_documents(
     itos = json.loads(Path(vocab_json).read_text())["itos"]
     stoi = {tok: i for i, tok in enumerate(itos)}
     out = {}
-    for split in ("train", "val", "test"):
+    for split in SPLITS:
         rows = table[table["part"] == split]
         if rows["key"].tolist() != list(data[split]["keys"]):
             raise RnnlabError(
@@ -153,11 +154,9 @@ def run_baseline(
     min_df: int = MIN_DF,
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Every variant's numbers and the predictions arrays (see the module doc)."""
-    import torch
-
     started = time.process_time()
-    data = torch.load(encoded, map_location="cpu", weights_only=False)
-    labels = {s: np.asarray(data[s]["labels"]).astype(int) for s in ("train", "val", "test")}
+    data = load_encoded(encoded)
+    labels = {s: np.asarray(data[s]["labels"]).astype(int) for s in SPLITS}
     arrays: dict[str, np.ndarray] = {"label": labels["test"].astype(np.int8)}
     variants: dict[str, Any] = {}
     plan: list[tuple[str, Any]] = [(variant_key(n), n) for n in sorted(lengths)]
@@ -165,9 +164,7 @@ def run_baseline(
         plan.append((FULL, None))
     for key, length in plan:
         docs = (
-            full
-            if length is None
-            else {s: clipped_documents(data, s, int(length)) for s in ("train", "val", "test")}
+            full if length is None else {s: clipped_documents(data, s, int(length)) for s in SPLITS}
         )
         numbers, logits = fit_variant(docs, labels, c_grid, min_df)  # type: ignore[arg-type]
         numbers["length"] = FULL if length is None else int(length)
@@ -222,10 +219,7 @@ def cmd_fit(args: argparse.Namespace) -> None:
             raise RnnlabError(
                 "the full-text baseline needs --tokens, --splits and --vocab together."
             )
-        import torch
-
-        data = torch.load(args.encoded, map_location="cpu", weights_only=False)
-        full = full_documents(args.tokens, args.splits, args.vocab, data)
+        full = full_documents(args.tokens, args.splits, args.vocab, load_encoded(args.encoded))
     summary, arrays = run_baseline(args.encoded, args.lengths, full, c_grid, min_df)
     # The whole job's CPU time, reading and mapping the full text included.
     summary["cpu_seconds_total"] = time.process_time() - started

@@ -37,6 +37,7 @@ import torch
 from torch.nn import functional as F
 
 from rnnlab import training
+from rnnlab.data.imdb import SPLITS, load_encoded
 from rnnlab.errors import RnnlabError
 from rnnlab.runtime import (
     cli,
@@ -50,7 +51,6 @@ from rnnlab.runtime import (
 from rnnlab.sentiment.batching import bucketed_order, iterate, sorted_order
 from rnnlab.sentiment.models import CELLS, SentimentRNN, count_parameters
 
-SPLITS = ("train", "val", "test")
 CURVE_COLUMNS = (
     "epoch",
     "train_loss",
@@ -127,17 +127,6 @@ class Split:
 
 
 # ---------------------------------------------------------------- data
-
-
-def load_encoded(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    if not path.exists():
-        raise RnnlabError(f"encoded IMDb data {path} is missing; run the `imdb_encode` rule.")
-    data = torch.load(path, map_location="cpu", weights_only=False)
-    missing = [k for k in (*SPLITS, "vocab_size", "pad_id", "max_length") if k not in data]
-    if missing:
-        raise RnnlabError(f"{path} lacks {missing}; rebuild it with the `imdb_encode` rule.")
-    return data
 
 
 def clip_split(data: dict[str, Any], split: str, length: int) -> Split:
