@@ -24,6 +24,8 @@ TEXT_FONT = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf
         (r"(B,\, 50,\, 32)", r"(B,\, ۵۰,\, ۳۲)"),
         ("h_{t-1} = W x + 2H", "h_{t-۱} = W x + ۲H"),
         ("a.b", "a.b"),
+        # a digit that names a symbol keeps its Latin shape
+        (r"\mathbf{1}_w, \mathbb{1}[x > 0] + 2", r"\mathbf{1}_w, \mathbb{1}[x > ۰] + ۲"),
     ],
 )
 def test_formula_digits_become_persian(latex, expected):

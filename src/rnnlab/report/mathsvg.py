@@ -74,11 +74,20 @@ _FOREIGN_GLYPH_ID = 65000
 _NUMERAL_FONT_VERSION = 1
 
 
+# A digit set in bold or blackboard type names a symbol (the one-hot vector 1_w), not
+# a quantity: it keeps its Latin shape, which the Persian one (a bare stroke) lacks.
+_SYMBOL_DIGITS = re.compile(r"(\\math(?:bf|bb)\{[^{}]*\})")
+
+
 def persian_numerals(latex: str) -> str:
-    """Digits of a formula in Persian: `3{,}072.5` -> `۳٬۰۷۲٫۵`; a plain comma stays."""
-    latex = re.sub(r"(?<=\d)\{,\}(?=\d)", THOUSANDS_SEPARATOR, str(latex))
-    latex = re.sub(r"(?<=\d)\.(?=\d)", DECIMAL_SEPARATOR, latex)
-    return to_persian_digits(latex)
+    """Digits of a formula in Persian: `3{,}072.5` -> `۳٬۰۷۲٫۵`; a plain comma stays,
+    and so does a digit in `\\mathbf{}` or `\\mathbb{}` (a symbol such as the one-hot 1)."""
+    parts = _SYMBOL_DIGITS.split(str(latex))
+    for i in range(0, len(parts), 2):  # the even parts lie outside \mathbf{} and \mathbb{}
+        part = re.sub(r"(?<=\d)\{,\}(?=\d)", THOUSANDS_SEPARATOR, parts[i])
+        part = re.sub(r"(?<=\d)\.(?=\d)", DECIMAL_SEPARATOR, part)
+        parts[i] = to_persian_digits(part)
+    return "".join(parts)
 
 
 def numeral_font(text_font: Path, folder: Path) -> Path:
