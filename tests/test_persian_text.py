@@ -43,6 +43,9 @@ def kinds(body: str) -> list[str]:
         ("<p>کانولوشن 1 × 1 روی کانال‌ها</p>", "nbsp"),
         ("<p>یک حالت مخفی دارد.</p>", "term"),
         ("<p>قانون امدال</p>", "term"),
+        ("<p>مدل LSTM ۶۰ واحد دارد.</p>", "bidi"),
+        # the assignment's own wording is not edited, but how it is shown is checked
+        ('<blockquote class="question">سه نسخه از LSTM: ۱. فقط Forget Gate</blockquote>', "bidi"),
     ],
 )
 def test_lint_finds(text, kind):
@@ -60,6 +63,11 @@ def test_lint_finds(text, kind):
         '<blockquote class="question"><span class="question-label">پرسش ۲-ج:</span>'
         " متن سؤال می شود 12 حالت مخفی</blockquote>",
         "<p>نسبت ۱/۴ و کسر ۷ / ۸</p>",
+        # a number from the num filter is an LTR island; an RLM separates a literal one
+        '<p>مدل LSTM <span dir="ltr">۶۰</span> واحد دارد.</p>',
+        '<blockquote class="question">سه نسخه از LSTM:\u200f ۱. فقط Forget Gate</blockquote>',
+        # whitespace runs are collapsed without shifting the LTR mask
+        '<p>کد   <code>x  =  1</code>   و   <span dir="ltr">T = 10</span> است.</p>',
         '<p>متن<span class="footnote">پانویس</span>: ادامه</p>',
     ],
 )

@@ -313,3 +313,26 @@ def test_mean_and_sd_are_one_left_to_right_run(tmp_path):
     assert re.search(r"۰٫۲۷۴</span> <span class=\"num\">±&nbsp;۰٫۰۰۵</span></span>$", html)
     alone = env.from_string("{{ mean_sd({'mean': 0.274, 'sd': none}) }}").render()
     assert "±" not in alone and "۰٫۲۷۴" in alone
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        # a number after a Latin word in right-to-left text gets an RLM before it
+        ("<p>با tanh ۸۵٫۴٪ و ReLU ۶۴٫۱٪</p>", "<p>با tanh \u200f۸۵٫۴٪ و ReLU \u200f۶۴٫۱٪</p>"),
+        ("<p>سه نسخه از LSTM: ۱. فقط</p>", "<p>سه نسخه از LSTM: \u200f۱. فقط</p>"),
+        ("<p>با ReLU\n۶۴٫۱٪ است</p>", "<p>با ReLU\n\u200f۶۴٫۱٪ است</p>"),
+        # left-to-right islands, their children, code and attribute values stay as they are
+        ('<p><span dir="ltr">LSTM ۶۰ <sub>t ۱</sub></span></p>', None),
+        ('<p><code>x ۱</code> و <img alt="LSTM ۶۰"><br></p>', None),
+        # after an island closes the text is right-to-left again
+        (
+            '<p><span dir="ltr">h</span> و GRU ۳۹</p>',
+            '<p><span dir="ltr">h</span> و GRU \u200f۳۹</p>',
+        ),
+        # a Persian word before the number needs nothing
+        ("<p>پنجرهٔ ۶۰ گام</p>", None),
+    ],
+)
+def test_a_number_after_a_latin_word_stays_in_the_right_to_left_flow(html, expected):
+    assert render.mark_rtl_numbers(html) == (expected or html)

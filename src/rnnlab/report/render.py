@@ -64,6 +64,14 @@ _HEADING = re.compile(
     re.S,
 )
 _ISOLATE = re.compile(f"{persian.LRI}([^{persian.PDI}<>]*){persian.PDI}")
+# A Latin word followed (after a space or a colon) by a Persian number. In right-to-left
+# text the bidirectional algorithm gives such a number the Latin word's direction, so
+# the two are drawn in swapped order («tanh ۸۵٫۴٪» reads «۸۵٫۴٪ tanh»). An RLM between
+# them keeps the number in the right-to-left flow.
+_LATIN_THEN_NUMBER = re.compile(f"([A-Za-z][\\s:]{{0,3}})(?=[{persian.PERSIAN_DIGITS}])")
+RLM = "\u200f"
+_VOID = {"br", "img", "meta", "link", "hr", "input", "col", "wbr", "source"}
+_LTR_TAGS = {"code", "pre", "kbd", "samp", "style", "script"}
 _ID = re.compile(r'\sid="([^"]+)"')
 _TAG = re.compile(r"<[^>]+>")
 
@@ -249,6 +257,31 @@ def isolates_to_spans(document: str) -> str:
     return "".join(parts)
 
 
+def mark_rtl_numbers(document: str) -> str:
+    """An RLM between a Latin word and the Persian number after it, in right-to-left text.
+
+    Text inside a left-to-right element (`dir="ltr"`, code) is left alone: there the
+    number belongs to the Latin run. Returns the document unchanged elsewhere.
+    """
+    parts = re.split(r"(<[^>]*>)", document)
+    stack: list[tuple[str, bool]] = []  # open elements: (tag, left-to-right)
+    for index, part in enumerate(parts):
+        if part.startswith("<"):
+            tag = re.match(r"</?\s*([A-Za-z][\w-]*)", part)
+            if tag is None or part.startswith(("<!", "<?")):
+                continue
+            name = tag.group(1).lower()
+            if part.startswith("</"):
+                while stack and stack.pop()[0] != name:
+                    pass
+            elif name not in _VOID and not part.endswith("/>"):
+                ltr = bool(stack and stack[-1][1]) or name in _LTR_TAGS or 'dir="ltr"' in part
+                stack.append((name, ltr))
+        elif not (stack and stack[-1][1]):
+            parts[index] = _LATIN_THEN_NUMBER.sub(rf"\1{RLM}", part)
+    return "".join(parts)
+
+
 def check_links(document: str) -> None:
     """Every `href="#x"` must name an existing id, and no id may repeat."""
     ids = Counter(re.findall(r'\sid="([^"]+)"', document))
@@ -348,7 +381,7 @@ def render_document(
             f"{_template_location(err, templates)}template {err.name} not found under "
             f"{templates}; restore it (e.g. `git checkout -- templates/`) or remove its include"
         ) from err
-    document = isolates_to_spans(document)
+    document = mark_rtl_numbers(isolates_to_spans(document))
     check_links(document)
     unused = sorted(set(figures) - set(figure_map.used))
     if unused and params.get("require_all_sections", False):

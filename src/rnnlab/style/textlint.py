@@ -16,10 +16,14 @@ returns a `Finding` for each:
 - ``nbsp``: «1 × 1» with breakable spaces (it must not break over lines);
 - ``term``: a variant the glossary (glossary.yaml) says to avoid;
 - ``label``: a question label out of the Persian letter order (abjad or
-  alphabetical) with no note explaining it.
+  alphabetical) with no note explaining it;
+- ``bidi``: a literal Persian digit right after a Latin word («LSTM: ۱.»): the
+  bidirectional algorithm makes the digit part of the Latin word's left-to-right
+  run, so the two swap places or the period after the digit moves (numbers from the
+  `num` filters are isolated and safe; an RLM after the word fixes a literal one).
 
 Quoted question text (blockquote.question) is the assignment's own wording and
-is not checked, except for its label.
+is not checked, except for its label and ``bidi`` (which is about how it is shown).
 """
 
 from __future__ import annotations
@@ -48,7 +52,10 @@ FORMULA = (
     f"(?<![A-Za-z])[A-Za-z0-9] ?{OP} ?[A-Za-z0-9{DIGIT}](?![A-Za-z])"
     f"|(?<![A-Za-z])[{DIGIT}] ?{OP} ?[A-Za-z0-9](?![A-Za-z])"
 )
+# The rules that also read quoted question text.
+IN_QUOTES = {"bidi"}
 RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("bidi", re.compile(f"[A-Za-z][ :\u00a0]{{0,2}}[{DIGIT}]")),
     ("glue", re.compile(f"[{DIGIT}\u066a][{LETTER}]|[{LETTER}][{DIGIT}]")),
     ("glue", re.compile(f"[A-Za-z0-9{MATH}][{LETTER}]|[{LETTER}][A-Za-z0-9{MATH}]")),
     ("glue", re.compile(f"[.!?؟؛،:)][{LETTER}]|[{LETTER}]\\(")),
@@ -74,13 +81,13 @@ class Finding:
 
 
 class _Text(HTMLParser):
-    """Splits the document into blocks of (text, is_ltr) runs, skipping quoted questions."""
+    """Splits the document into blocks of (text, is_ltr, is_quoted) runs."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         # (tag, ltr island, inside a quote, a block of its own)
         self.stack: list[tuple[str, bool, bool, bool]] = []
-        self.blocks: list[list[tuple[str, bool]]] = [[]]
+        self.blocks: list[list[tuple[str, bool, bool]]] = [[]]
         self.labels: list[tuple[str, bool]] = []  # (question label, has a note)
         self._label: list[str] | None = None
 
@@ -103,8 +110,7 @@ class _Text(HTMLParser):
         if block:
             self.blocks.append([])
         if tag == "img":
-            if not quote:
-                self.blocks[-1].append((MATH, True))
+            self.blocks[-1].append((MATH, True, quote))
             return
         if tag not in ("br", "meta", "link", "hr", "input"):
             self.stack.append((tag, ltr, quote, block))
@@ -126,21 +132,30 @@ class _Text(HTMLParser):
         if self._label is not None:
             self._label.append(data)
         ltr, quote = self._state()
-        if not quote:
-            self.blocks[-1].append((data, ltr))
+        self.blocks[-1].append((data, ltr, quote))
 
 
 def _blocks(html: str) -> tuple[list[tuple[str, str]], list[tuple[str, bool]]]:
-    """(block text, mask of 'l' for LTR-island characters and 'r' otherwise) per block."""
+    """(block text, mask) per block, whitespace runs collapsed to one space; the mask has
+    one letter per character: 'l' in an LTR island, 'q' in quoted question text, else 'r'."""
     parser = _Text()
     parser.feed(html)
     out = []
     for runs in parser.blocks:
-        text = "".join(t for t, _ in runs)
-        mask = "".join(("l" if ltr else "r") * len(t) for t, ltr in runs)
-        text = re.sub(r"[ \t\n\r\f]+", " ", text)
+        chars: list[str] = []
+        mask: list[str] = []
+        for text, ltr, quote in runs:
+            kind = "l" if ltr else "q" if quote else "r"
+            for char in text:
+                if char in " \t\n\r\f":
+                    if chars and chars[-1] == " ":
+                        continue
+                    char = " "
+                chars.append(char)
+                mask.append(kind)
+        text = "".join(chars)
         if text.strip():
-            out.append((text, mask))
+            out.append((text, "".join(mask)))
     return out, parser.labels
 
 
@@ -157,13 +172,17 @@ def lint(html: str) -> list[Finding]:
         for kind, pattern in RULES:
             for match in pattern.finditer(text):
                 span = mask[match.start() : match.end()]
-                if kind in ("latin-digit", "english", "math-text") and "l" in span:
+                if "q" in span and kind not in IN_QUOTES:
+                    continue
+                if kind in ("latin-digit", "english", "math-text", "bidi") and "l" in span:
                     continue
                 if kind in ("zwnj", "glue") and "r" not in span:
                     continue
                 findings.append(Finding(kind, match.group(0), _context(text, *match.span())))
         for variant, preferred in avoid:
             for match in re.finditer(f"(?<![{LETTER}{ZWNJ}]){re.escape(variant)}", text):
+                if "q" in mask[match.start() : match.end()]:
+                    continue
                 context = _context(text, *match.span())
                 findings.append(Finding("term", f"{variant} → {preferred}", context))
     findings += _label_findings(labels)
