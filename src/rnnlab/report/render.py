@@ -64,12 +64,7 @@ _HEADING = re.compile(
     re.S,
 )
 _ISOLATE = re.compile(f"{persian.LRI}([^{persian.PDI}<>]*){persian.PDI}")
-# A Latin word followed (after a space or a colon) by a Persian number. In right-to-left
-# text the bidirectional algorithm gives such a number the Latin word's direction, so
-# the two are drawn in swapped order («tanh ۸۵٫۴٪» reads «۸۵٫۴٪ tanh»). An RLM between
-# them keeps the number in the right-to-left flow.
-_LATIN_THEN_NUMBER = re.compile(f"([A-Za-z][\\s:]{{0,3}})(?=[{persian.PERSIAN_DIGITS}])")
-RLM = "\u200f"
+_LATIN_THEN_NUMBER = re.compile(f"({persian.LATIN_BEFORE_DIGIT})(?=[{persian.PERSIAN_DIGITS}])")
 _VOID = {"br", "img", "meta", "link", "hr", "input", "col", "wbr", "source"}
 _LTR_TAGS = {"code", "pre", "kbd", "samp", "style", "script"}
 _ID = re.compile(r'\sid="([^"]+)"')
@@ -258,7 +253,8 @@ def isolates_to_spans(document: str) -> str:
 
 
 def mark_rtl_numbers(document: str) -> str:
-    """An RLM between a Latin word and the Persian number after it, in right-to-left text.
+    """An RLM before a Persian number that follows a Latin word, in right-to-left text
+    (`persian.LATIN_BEFORE_DIGIT` says why).
 
     Text inside a left-to-right element (`dir="ltr"`, code) is left alone: there the
     number belongs to the Latin run. Returns the document unchanged elsewhere.
@@ -278,7 +274,7 @@ def mark_rtl_numbers(document: str) -> str:
                 ltr = bool(stack and stack[-1][1]) or name in _LTR_TAGS or 'dir="ltr"' in part
                 stack.append((name, ltr))
         elif not (stack and stack[-1][1]):
-            parts[index] = _LATIN_THEN_NUMBER.sub(rf"\1{RLM}", part)
+            parts[index] = _LATIN_THEN_NUMBER.sub(rf"\1{persian.RLM}", part)
     return "".join(parts)
 
 

@@ -38,6 +38,13 @@ PERCENT_SIGN = "\u066a"  # ٪ ARABIC PERCENT SIGN
 MINUS_SIGN = "\u2212"  # − the typographic minus, not the hyphen
 LRI = "\u2066"
 PDI = "\u2069"
+RLM = "\u200f"
+# A Latin letter and the neutral characters after it (spaces, punctuation, brackets),
+# when a Persian digit follows: the bidirectional algorithm gives that digit the Latin
+# word's direction, so in right-to-left text the two are drawn in swapped order
+# («tanh ۸۵٫۴٪» shows the number first). The renderer puts an RLM before such a digit
+# (render.mark_rtl_numbers); the text lint reports any left.
+LATIN_BEFORE_DIGIT = f"[A-Za-z][^\\w<>{RLM}]{{0,6}}"
 # Shown for a value that does not exist (None, NaN): visible, never a fake number.
 MISSING = "—"
 

@@ -32,8 +32,8 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
+from rnnlab.style.persian import LATIN_BEFORE_DIGIT, glossary
 from rnnlab.style.persian import PERSIAN_LETTERS as LETTER
-from rnnlab.style.persian import glossary
 
 DIGIT = "\u06f0-\u06f9"
 MATH = "\u25a1"  # stands for a formula image in the extracted text
@@ -55,7 +55,7 @@ FORMULA = (
 # The rules that also read quoted question text.
 IN_QUOTES = {"bidi"}
 RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("bidi", re.compile(f"[A-Za-z][ :\u00a0]{{0,2}}[{DIGIT}]")),
+    ("bidi", re.compile(f"{LATIN_BEFORE_DIGIT}[{DIGIT}]")),
     ("glue", re.compile(f"[{DIGIT}\u066a][{LETTER}]|[{LETTER}][{DIGIT}]")),
     ("glue", re.compile(f"[A-Za-z0-9{MATH}][{LETTER}]|[{LETTER}][A-Za-z0-9{MATH}]")),
     ("glue", re.compile(f"[.!?؟؛،:)][{LETTER}]|[{LETTER}]\\(")),
