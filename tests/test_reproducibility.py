@@ -84,6 +84,21 @@ def test_template_edit_reruns_only_the_report(repo_copy):
         template.write_text(original)
 
 
+def test_an_edit_every_job_imports_reruns_them_in_one_run(repo_copy):
+    # errors.py is in the import closure of every rule's module, the checksums' included.
+    module = repo_copy / "src" / "rnnlab" / "errors.py"
+    original = module.read_text()
+    module.write_text(original + "\n# an edit\n")
+    try:
+        jobs = set(planned_jobs(repo_copy, repo_copy / "smoke-config.yaml"))
+    finally:
+        module.write_text(original)
+    # The data are prepared again and the models retrained now, not after a second run.
+    assert {"imdb_parse", "power_prepare", "sentiment_train", "forecast_train"} <= jobs
+    # A checksum depends on the archive, not on the package.
+    assert not jobs & {"imdb_checksum", "power_checksum"}
+
+
 def test_changing_one_length_reruns_only_that_length(repo_copy):
     configfile = repo_copy / "smoke-config.yaml"
     config = yaml.safe_load(configfile.read_text())
