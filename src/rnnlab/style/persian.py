@@ -230,8 +230,13 @@ def term(key: str, en: bool = False) -> Markup:
 
 
 def is_persian(value: Any) -> bool:
-    """Whether `value` as text holds a Persian letter (a Persian string)."""
-    return re.search(f"[{PERSIAN_LETTERS}]", str(value)) is not None
+    """Whether `value` is Persian text: it holds a Persian letter and is not a path.
+
+    A path stays left to right even through a Persian folder name («/home/علی/rnn lab»):
+    set right to left, its parts would be drawn in reverse order.
+    """
+    text = str(value)
+    return re.search(f"[{PERSIAN_LETTERS}]", text) is not None and not re.search(r"[/\\]", text)
 
 
 def register(env: Any) -> None:
