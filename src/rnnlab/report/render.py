@@ -42,7 +42,7 @@ from rnnlab import claims as claims_layer
 from rnnlab.errors import RnnlabError
 from rnnlab.report.mathsvg import MathRenderer
 from rnnlab.runtime import cli, read_json, write_text
-from rnnlab.style import persian
+from rnnlab.style import persian, textlint
 from rnnlab.style.fonts import FontSet, font_face_css, load_manifest
 
 # (template name under sections/, question number for heading numbers or None)
@@ -66,7 +66,9 @@ _HEADING = re.compile(
 _ISOLATE = re.compile(f"{persian.LRI}([^{persian.PDI}<>]*){persian.PDI}")
 _LATIN_THEN_NUMBER = re.compile(f"({persian.LATIN_BEFORE_DIGIT})(?=[{persian.PERSIAN_DIGITS}])")
 _VOID = {"br", "img", "meta", "link", "hr", "input", "col", "wbr", "source"}
-_LTR_TAGS = {"code", "pre", "kbd", "samp", "style", "script"}
+# Text the RLM pass leaves alone: left-to-right elements (as the text lint reads them)
+# and what is not text at all.
+_LTR_TAGS = textlint.LTR_TAGS | {"style", "script"}
 _ID = re.compile(r'\sid="([^"]+)"')
 _TAG = re.compile(r"<[^>]+>")
 

@@ -37,7 +37,7 @@ import torch
 from torch.nn import functional as F
 
 from rnnlab import training
-from rnnlab.data.imdb import SPLITS, load_encoded
+from rnnlab.data.imdb import SPLITS, clip_to_length, load_encoded
 from rnnlab.errors import RnnlabError
 from rnnlab.runtime import (
     cli,
@@ -131,8 +131,6 @@ class Split:
 
 def clip_split(data: dict[str, Any], split: str, length: int) -> Split:
     """The split cut to `length` tokens as the data was encoded (head or tail)."""
-    from rnnlab.data.imdb import clip_to_length
-
     if length > int(data["max_length"]):
         raise RnnlabError(
             f"length {length} exceeds the stored imdb.max_length={data['max_length']}; "

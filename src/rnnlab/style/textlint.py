@@ -17,10 +17,10 @@ returns a `Finding` for each:
 - ``term``: a variant the glossary (glossary.yaml) says to avoid;
 - ``label``: a question label out of the Persian letter order (abjad or
   alphabetical) with no note explaining it;
-- ``bidi``: a literal Persian digit right after a Latin word («LSTM: ۱.»): the
-  bidirectional algorithm makes the digit part of the Latin word's left-to-right
-  run, so the two swap places or the period after the digit moves (numbers from the
-  `num` filters are isolated and safe; an RLM after the word fixes a literal one).
+- ``bidi``: a Persian digit right after a Latin word («LSTM: ۱.») with no RLM
+  between (see `persian.LATIN_BEFORE_DIGIT`): the renderer puts one in
+  (`render.mark_rtl_numbers`), so a finding is a case it could not see, such as a
+  number that a tag separates from the word.
 
 Quoted question text (blockquote.question) is the assignment's own wording and
 is not checked, except for its label and ``bidi`` (which is about how it is shown).
@@ -42,6 +42,7 @@ BLOCKS = {
     "p", "div", "li", "td", "th", "caption", "figcaption", "h1", "h2", "h3", "h4",
     "blockquote", "section", "table", "tr", "ul", "ol", "pre", "nav", "br", "figure",
 }  # fmt: skip
+# Elements whose text is left to right (the renderer's RLM pass skips them too).
 LTR_TAGS = {"code", "pre", "kbd", "samp", "sub", "sup"}
 ABJAD = ["الف", "ب", "ج", "د", "ه", "و", "ز", "ح", "ط", "ی"]
 ALPHABET = ["الف", "ب", "پ", "ت", "ث", "ج", "چ", "ح", "خ", "د", "ذ", "ر", "ز"]
