@@ -27,9 +27,16 @@ def hoist(results: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_section(
-    tmp_path: Path, section: str, results: dict[str, Any], blank: tuple[str, ...] = ()
+    tmp_path: Path,
+    section: str,
+    results: dict[str, Any],
+    blank: tuple[str, ...] = (),
+    report: dict[str, Any] | None = None,
 ) -> str:
-    """`templates/sections/<section>.html.j2` rendered with `results`, tags stripped."""
+    """`templates/sections/<section>.html.j2` rendered with `results`, tags stripped.
+
+    `report` is the report's config section (`report.*` of the config), as render passes it.
+    """
     from rnnlab.report.render import Figures, make_environment
 
     templates = tmp_path / "templates"
@@ -50,5 +57,5 @@ def render_section(
     env.globals.setdefault("claim", claim)
     if env.globals["claim"] is not claim:  # the real helper: give it these results
         env.globals["claim"] = claim
-    page = env.get_template(f"sections/{section}.html.j2").render(r=r)
+    page = env.get_template(f"sections/{section}.html.j2").render(r=r, report=report or {})
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))

@@ -22,11 +22,13 @@ TIED = {
 }
 
 
-def q6_text(tmp_path, accs, baseline=None):
+def q6_text(tmp_path, accs, baseline=None, report=None):
     metrics, preds = write_runs(tmp_path / "runs", accs)
     base = write_baseline(tmp_path / "baseline", baseline) if baseline else (None, None)
     summary = aggregate(metrics, preds, *base)[1]
-    return render_section(tmp_path, "q6", {"q6a": summary}, blank=("q6_b", "q6_c"))
+    return render_section(
+        tmp_path, "q6", {"q6a": summary}, blank=("q6_b", "q6_c"), report=report
+    )
 
 
 @pytest.mark.parametrize(
@@ -63,6 +65,15 @@ def test_trend_sentences_follow_their_claims(tmp_path):
 def test_cap_sentence_says_when_the_cap_binds(tmp_path):
     text = q6_text(tmp_path, LSTM_AHEAD)
     assert "سقف در هیچ اجرایی تعیین‌کننده نبود" in text
+
+
+def test_a_draft_run_does_not_present_its_cap_as_chosen_on_validation(tmp_path):
+    scanned = "سقف دوره‌ها و صبر توقف با منحنی‌های اعتبارسنجی انتخاب شدند"
+    lowered = "در این اجرای پیش‌نویس سقف دوره‌ها برای کوتاه شدن اجرا پایین آورده شده است"
+    full = q6_text(tmp_path / "full", LSTM_AHEAD)
+    assert scanned in full and lowered not in full
+    draft = q6_text(tmp_path / "draft", LSTM_AHEAD, report={"draft": True})
+    assert lowered in draft and scanned not in draft
 
 
 def test_baseline_sentence_follows_mcnemar(tmp_path):

@@ -340,3 +340,14 @@ def test_a_number_after_a_latin_word_stays_in_the_right_to_left_flow(html, expec
     marked = render.mark_rtl_numbers(html)
     assert marked == (expected or html)
     assert render.mark_rtl_numbers(marked) == marked  # once is enough
+
+
+@pytest.mark.parametrize("draft", [False, True])
+def test_the_title_page_says_when_the_report_is_a_draft(tmp_path, draft):
+    from rnnlab.report.render import Figures, make_environment
+
+    env = make_environment(REPO / "templates", Figures({}, tmp_path))
+    report = dict(PARAMS, date="آذر ۱۴۰۵", draft=draft)
+    page = env.get_template("sections/title.html.j2").render(r={}, report=report)
+    assert ('class="title-draft"' in page) is draft
+    assert ("عددهای آن نتیجهٔ نهایی نیستند" in page) is draft
