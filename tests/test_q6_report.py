@@ -26,9 +26,7 @@ def q6_text(tmp_path, accs, baseline=None, report=None):
     metrics, preds = write_runs(tmp_path / "runs", accs)
     base = write_baseline(tmp_path / "baseline", baseline) if baseline else (None, None)
     summary = aggregate(metrics, preds, *base)[1]
-    return render_section(
-        tmp_path, "q6", {"q6a": summary}, blank=("q6_b", "q6_c"), report=report
-    )
+    return render_section(tmp_path, "q6", {"q6a": summary}, blank=("q6_b", "q6_c"), report=report)
 
 
 @pytest.mark.parametrize(
