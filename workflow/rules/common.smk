@@ -57,10 +57,14 @@ os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 # once, so every batch faults freshly zeroed pages in again: 3.5 million page faults
 # and about a third of the CPU time of a Q7 epoch, a fifth of a Q6 one, was kernel
 # time. Keeping freed memory in the process removes it (docs/benchmarks.md, "Where
-# the time goes"); the trained numbers are bit-identical. Jobs inherit these; a value
-# already in the environment wins.
+# the time goes"); the trained numbers are bit-identical. Blocks over 160 MB still
+# come from the kernel and go back: with every block kept, the 210-MB buffers of a
+# Q6 evaluation batch fragmented the heap and one LSTM at L=400 grew to 4-6 GB,
+# against 1.8 GB now, while the training workspaces (up to ~100 MB, the Q7 BiLSTM)
+# stay in the process ("Peak memory"). Jobs inherit these; a value already in the
+# environment wins.
 MALLOC_KEEP_FREED_MEMORY = {
-    "MALLOC_MMAP_THRESHOLD_": str(4 << 30),
+    "MALLOC_MMAP_THRESHOLD_": str(160 << 20),
     "MALLOC_TRIM_THRESHOLD_": str(4 << 30),
     "MALLOC_TOP_PAD_": str(256 << 20),
 }

@@ -108,7 +108,7 @@ rule forecast_train:
         CONDA_ENV
     threads: FORECAST_CFG["threads"]
     resources:
-        mem_mb=2000,
+        mem_mb=3000,
         runtime=90,
         gpu=JOB_GPUS,
     params:
