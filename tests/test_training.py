@@ -171,13 +171,20 @@ def test_a_real_sigkill_then_rerun_ends_identical(tmp_path):
 
 
 @pytest.mark.parametrize("change", [{"patience": 1}, {"max_epochs": 2}, {"max_epochs": 5}])
-def test_a_stopping_change_retrains_in_place_to_a_fresh_result(encoded, tmp_path, change):
+def test_a_stopping_change_ends_with_the_result_of_a_fresh_run(encoded, tmp_path, change):
     run = tmp_path / "run"
-    sentiment(encoded, run, lr=0.5)  # lr 0.5: validation accuracy stalls, patience matters
+    first = sentiment(encoded, run, lr=0.5)  # lr 0.5: validation accuracy stalls, patience matters
     messages: list[str] = []
     again = sentiment(encoded, run, messages.append, lr=0.5, **change)
-    assert any(m.startswith("discarding") and "settings hyper" in m for m in messages)
-    assert not any("resuming" in m for m in messages)
+    if "patience" in change:
+        # The stopping rule decides after every epoch: the saved state is not reused.
+        assert any(m.startswith("discarding") and "settings hyper" in m for m in messages)
+        assert not any("resuming" in m for m in messages)
+    elif change["max_epochs"] < first["epochs_run"]:
+        assert any("trained past this run's cap of 2" in m for m in messages)
+    else:
+        # Up to the old cap the epochs are the same: the run goes on from the saved state.
+        assert any("resuming" in m and "(saved under max_epochs 4)" in m for m in messages)
     fresh = sentiment(encoded, tmp_path / "fresh", lr=0.5, **change)
     assert without_timing(again) == without_timing(fresh)
     assert again["max_epochs"] == change.get("max_epochs", 4)
@@ -317,3 +324,55 @@ def test_plateau_schedule_halves_the_rate_on_a_stall(tmp_path):
     # min_delta 10: only the first epoch counts as an improvement; stalls at 2, 3, ...
     assert [round(h["lr"], 6) for h in outcome.history] == [0.1, 0.1, 0.1, 0.05, 0.05, 0.025]
     assert outcome.best_epoch == 1 and outcome.cap_bound
+
+
+# ---------------------------------------------------------------- the cap kept apart
+
+
+def _fit_toy(path, max_epochs, schedule=None, log=None):
+    raw = {"lr": 0.1, "max_epochs": max_epochs, "patience": 9, "lr_schedule": schedule or {}}
+    settings = training.Settings.from_config(raw, "toy")
+    torch.manual_seed(0)
+    task = toy_task()
+    fp = training.fingerprint(raw, "rnnlab.training", "")
+    outcome = training.fit(task, settings, 0, path, fp, log=log or (lambda _: None))
+    weights = {k: v.clone() for k, v in task.model.state_dict().items()}
+    return outcome, weights
+
+
+def _curve(outcome):
+    return [{k: v for k, v in row.items() if "seconds" not in k} for row in outcome.history]
+
+
+@pytest.mark.parametrize("kind", ["exponential", "constant", "plateau"])
+def test_a_higher_cap_goes_on_from_a_run_saved_under_a_lower_one(tmp_path, kind):
+    schedule = {"kind": kind, "decay": 0.7}
+    straight, straight_w = _fit_toy(tmp_path / "a.pt", 5, schedule)
+    _fit_toy(tmp_path / "b.pt", 2, schedule)
+    lines = []
+    resumed, resumed_w = _fit_toy(tmp_path / "b.pt", 5, schedule, log=lines.append)
+    assert any("after epoch 2 (saved under max_epochs 2)" in line for line in lines)
+    assert _curve(resumed) == _curve(straight) and resumed.epochs_run == 5
+    assert all(torch.equal(resumed_w[k], straight_w[k]) for k in straight_w)
+
+
+def test_a_cap_is_not_crossed_where_it_matters(tmp_path):
+    lines = []
+    # The cosine schedule spreads its decay over max_epochs: another cap, other rates.
+    _fit_toy(tmp_path / "c.pt", 2, {"kind": "cosine"})
+    _fit_toy(tmp_path / "c.pt", 4, {"kind": "cosine"}, log=lines.append)
+    assert "which the cosine schedule depends on" in lines[0]
+    # A state past the new cap cannot be cut back to it.
+    _fit_toy(tmp_path / "d.pt", 4)
+    outcome, _ = _fit_toy(tmp_path / "d.pt", 2, log=lines.append)
+    assert any("trained past this run's cap of 2" in line for line in lines)
+    assert outcome.epochs_run == 2
+
+
+def test_the_cap_is_read_at_its_key_path():
+    fp = training.fingerprint({"hyper": {"max_epochs": 4, "lr": 0.1}}, "rnnlab.training", "",
+                              cap=("hyper", "max_epochs"))  # fmt: skip
+    assert fp["cap"] == 4 and fp["settings"] == {"hyper": {"lr": 0.1}}
+    other = training.fingerprint({"hyper": {"max_epochs": 16, "lr": 0.1}}, "rnnlab.training",
+                                 "", cap=("hyper", "max_epochs"))  # fmt: skip
+    assert training.fingerprint_difference(fp, other) == ""

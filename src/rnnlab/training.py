@@ -18,7 +18,11 @@ Which resume state belongs to a run is decided by ONE fingerprint (`fingerprint`
 the job's resolved settings (all of them, stopping and schedule included), the
 source of every `rnnlab` module in the import closure of the entry module, and the
 sha256 of the input data. A state with another fingerprint is discarded with one
-log line and training starts from scratch. The code part is computed with `ast`
+log line and training starts from scratch. The one setting compared apart is the
+epoch cap: a state saved under another cap is continued when the schedule does not
+depend on the cap and the state is not past the new cap, so a full run after a quick
+draft (config/quick.yaml, a lower cap) goes on from the draft's last epoch and ends
+with the numbers of an uninterrupted full run. The code part is computed with `ast`
 from the entry module (`code_closure`), not from `sys.modules`: what a process
 happens to have imported depends on how it was started (a test session imports
 far more than a job), so only a static closure gives the same fingerprint in every
@@ -216,18 +220,30 @@ def code_closure(entry: str) -> tuple[Path, ...]:
     return tuple(sorted(seen))
 
 
-def fingerprint(settings: Mapping[str, Any], entry: str, data_sha256: str) -> dict[str, Any]:
-    """What decides a run's result: settings, code (import closure of `entry`), data."""
+def fingerprint(
+    settings: Mapping[str, Any],
+    entry: str,
+    data_sha256: str,
+    cap: tuple[str, ...] = ("max_epochs",),
+) -> dict[str, Any]:
+    """What decides a run's result: settings, code (import closure of `entry`), data.
+
+    The epoch cap, at key path `cap` inside `settings`, is kept apart (`"cap"`): up to
+    the cap, a run's epochs do not depend on it unless the schedule does (cosine), so
+    a state saved under one cap can go on under another (`fit`). A quick draft run
+    (a low cap) is then the first epochs of the full run that follows it.
+    """
+    plain = json.loads(json.dumps(settings, sort_keys=True))
+    node = plain
+    for key in cap[:-1]:
+        node = node.get(key, {}) if isinstance(node, dict) else {}
+    cap_value = node.pop(cap[-1], None) if isinstance(node, dict) else None
     code = {str(p.relative_to(PACKAGE_ROOT.parent)): sha256_file(p) for p in code_closure(entry)}
-    return {
-        "settings": json.loads(json.dumps(settings, sort_keys=True)),
-        "code": code,
-        "data": data_sha256,
-    }
+    return {"settings": plain, "cap": cap_value, "code": code, "data": data_sha256}
 
 
 def fingerprint_difference(saved: Any, wanted: dict[str, Any]) -> str:
-    """'' when equal, else a short account of what differs (for the log line)."""
+    """'' when equal apart from the cap, else a short account of what differs (log line)."""
     if not isinstance(saved, dict) or set(saved) != set(wanted):
         return "a state of another format"
     diffs = []
@@ -449,13 +465,31 @@ def _save(path: Path, task: Task, state: State, fp: dict[str, Any]) -> None:
     })  # fmt: skip
 
 
-def _resume(path: Path, task: Task, fp: dict[str, Any], log: Callable[[str], None]) -> State:
-    """The saved state when it belongs to this run (weights and RNGs restored), else fresh."""
+def _cap_difference(saved: dict[str, Any], fp: dict[str, Any], settings: Settings) -> str:
+    """'' when a state saved under another epoch cap is this run's first epochs."""
+    if saved["fingerprint"]["cap"] == fp["cap"]:
+        return ""
+    if settings.schedule.kind == "cosine":
+        return "settings max_epochs, which the cosine schedule depends on"
+    if int(saved["state"]["epoch"]) > settings.max_epochs:
+        return f"settings max_epochs: it trained past this run's cap of {settings.max_epochs}"
+    return ""
+
+
+def _resume(path: Path, task: Task, fp: dict[str, Any], settings: Settings,
+            log: Callable[[str], None]) -> State:  # fmt: skip
+    """The saved state when it belongs to this run (weights and RNGs restored), else fresh.
+
+    A state saved under another epoch cap belongs to it when the schedule does not
+    depend on the cap and the state has not gone past this run's cap: its epochs are
+    this run's first ones, and the run goes on from there.
+    """
     if not path.exists():
         return State()
     try:
         saved = torch.load(path, map_location="cpu", weights_only=False)
         difference = fingerprint_difference(saved.get("fingerprint"), fp)
+        difference = difference or _cap_difference(saved, fp, settings)
     except Exception as err:  # a truncated or foreign file: start over, say why
         difference = f"unreadable ({type(err).__name__})"
     if difference:
@@ -466,7 +500,9 @@ def _resume(path: Path, task: Task, fp: dict[str, Any], log: Callable[[str], Non
     task.optimiser.load_state_dict(saved["optimiser"])
     _set_rng_state(saved["rng"])
     state = State(**saved["state"])
-    log(f"resuming from {path} after epoch {state.epoch}")
+    saved_cap = saved["fingerprint"]["cap"]
+    under = f" (saved under max_epochs {saved_cap})" if saved_cap != fp["cap"] else ""
+    log(f"resuming from {path} after epoch {state.epoch}{under}")
     return state
 
 
@@ -478,7 +514,7 @@ def fit(task: Task, settings: Settings, seed: int, resume_path: str | Path,
         fp: dict[str, Any], log: Callable[[str], None] = print) -> Outcome:  # fmt: skip
     """Train `task` to its early stop or `max_epochs`, resuming from `resume_path`."""
     resume_path = Path(resume_path)
-    state = _resume(resume_path, task, fp, log)
+    state = _resume(resume_path, task, fp, settings, log)
     while not _finished(state, settings):
         row = run_epoch(task, settings, seed, state, log)
         improved = _end_epoch(task, settings, state, row)

@@ -309,7 +309,7 @@ def train_run(
     task = make_task(f"{cell} L={length} seed={seed}", model, splits, hyper, device)
     run = {"cell": cell, "length": length, "seed": seed, "hyper": asdict(hyper),
            "device": device.type}  # fmt: skip
-    fp = training.fingerprint(run, ENTRY, sha256_file(data_path))
+    fp = training.fingerprint(run, ENTRY, sha256_file(data_path), cap=("hyper", "max_epochs"))
     log(
         f"{task.name}: {len(splits['train'])} train / {len(splits['val'])} val / "
         f"{len(splits['test'])} test reviews, {count_parameters(model)} parameters, "
