@@ -69,8 +69,13 @@ def _absolute(module: str, is_package: bool, target: str, level: int) -> str:
     return ".".join(base + ([target] if target else []))
 
 
-def _direct(src: Path, module: str, root: str) -> set[str]:
-    """Modules and packages inside `root` that `module` imports directly."""
+@cache
+def _direct(src: Path, module: str, root: str) -> frozenset[str]:
+    """Modules and packages inside `root` that `module` imports directly.
+
+    Cached: the rules' 24 closures share most of their files, and parsing each file
+    once instead of once per closure takes about 1 s off every Snakemake start.
+    """
     path = module_file(src, module)
     if path is None:
         raise ClosureError(f"no module {module} under {src}")
@@ -86,7 +91,7 @@ def _direct(src: Path, module: str, root: str) -> set[str]:
         found.add(name)
         # `from pkg import sub`: sub is a module of its own when a file holds it.
         found.update(f"{name}.{n}" for n in names if module_file(src, f"{name}.{n}"))
-    return found
+    return frozenset(found)
 
 
 def _with_parents(module: str) -> list[str]:
