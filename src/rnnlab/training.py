@@ -236,8 +236,8 @@ def fingerprint(
     plain = json.loads(json.dumps(settings, sort_keys=True))
     node = plain
     for key in cap[:-1]:
-        node = node.get(key, {}) if isinstance(node, dict) else {}
-    cap_value = node.pop(cap[-1], None) if isinstance(node, dict) else None
+        node = node.get(key, {})
+    cap_value = node.pop(cap[-1], None)  # None: these settings have no cap
     code = {str(p.relative_to(PACKAGE_ROOT.parent)): sha256_file(p) for p in code_closure(entry)}
     return {"settings": plain, "cap": cap_value, "code": code, "data": data_sha256}
 
